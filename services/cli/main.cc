@@ -1,0 +1,15 @@
+// quarry: one binary for every part of the cluster and the tools that talk to it.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "services/cli/shard_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Quarry: a retrieval cluster for retrieval-augmented generation"};
+  app.require_subcommand(1);
+  std::function<int()> run;
+  quarry::cli::AddShardCommand(app, &run);
+  CLI11_PARSE(app, argc, argv);
+  return run ? run() : 0;
+}

@@ -1,0 +1,174 @@
+#include "services/cli/shard_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "services/runtime/log.h"
+#include "services/runtime/server.h"
+#include "shard/shard.h"
+#include "shard/shard_service.h"
+
+namespace quarry::cli {
+namespace {
+
+struct ShardFlags {
+  std::string listen = "127.0.0.1:7310";
+  std::string data_dir;
+  int dimension = 0;
+  std::string index_spec = "Flat";
+  std::string metric = "ip";
+  uint32_t shard_id = 0;
+  int max_k = 1000;
+  size_t train_min = 0;
+  int nprobe = 16;
+  int ef_search = 64;
+  double snapshot_interval_s = 60;
+  uint64_t snapshot_after_writes = 20000;
+  double drain_s = 10;
+  int max_message_mb = 64;
+  std::string port_file;
+  std::string log_level = "info";
+  bool log_json = false;
+};
+
+int RunShard(const ShardFlags& flags) {
+  runtime::BlockTerminationSignals();
+  absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
+  auto log = runtime::Logger("shard");
+  if (!logging.ok()) {
+    log->error("{}", logging.message());
+    return 2;
+  }
+  absl::StatusOr<shard::Metric> metric = shard::ParseMetric(flags.metric);
+  if (!metric.ok()) {
+    log->error("{}", metric.status().message());
+    return 2;
+  }
+  log->info("quarry {} shard {} starting: listen={} data={} dim={} index='{}' metric={} "
+            "max_k={} nprobe={} ef_search={}",
+            runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
+            flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search);
+
+  shard::ShardService service;
+  runtime::GrpcServerOptions server_options;
+  server_options.listen = flags.listen;
+  server_options.max_receive_message_bytes = flags.max_message_mb << 20;
+  server_options.max_send_message_bytes = flags.max_message_mb << 20;
+  absl::StatusOr<runtime::RunningServer> server =
+      runtime::StartGrpcServer(server_options, {&service});
+  if (!server.ok()) {
+    log->error("{}", server.status().message());
+    return 1;
+  }
+  log->info("listening on port {}", server->port);
+  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << server->port << "\n";
+
+  shard::ShardOptions options;
+  options.data_dir = flags.data_dir;
+  options.shard_id = flags.shard_id;
+  options.dimension = flags.dimension;
+  options.metric = *metric;
+  options.index_spec = flags.index_spec;
+  options.limits.max_k = flags.max_k;
+  options.train_min = flags.train_min;
+  options.default_nprobe = flags.nprobe;
+  options.default_ef_search = flags.ef_search;
+  options.snapshot_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.snapshot_interval_s * 1000));
+  options.snapshot_after_writes = flags.snapshot_after_writes;
+
+  // The index loads while the server answers health checks with NOT_SERVING.
+  std::unique_ptr<shard::Shard> shard;
+  std::atomic<bool> load_failed{false};
+  std::thread loader([&] {
+    absl::StatusOr<std::unique_ptr<shard::Shard>> opened = shard::Shard::Open(options);
+    if (!opened.ok()) {
+      log->error("cannot open the shard: {}", opened.status().message());
+      load_failed = true;
+      kill(getpid(), SIGTERM);
+      return;
+    }
+    shard = *std::move(opened);
+    service.SetShard(shard.get());
+    runtime::SetServing(*server->server, true);
+    log->info("serving");
+  });
+
+  int signal_number;
+  while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
+  }
+  if (!load_failed) log->info("received signal {}; draining", signal_number);
+  auto grace = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
+  runtime::DrainAndShutdown(*server->server, grace);
+  loader.join();
+  if (load_failed) return 1;
+  service.SetShard(nullptr);
+  absl::Status closed = shard->Close();
+  if (!closed.ok()) {
+    log->error("final snapshot failed: {}", closed.message());
+    return 1;
+  }
+  log->info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+
+void AddShardCommand(CLI::App& app, std::function<int()>* run) {
+  auto flags = std::make_shared<ShardFlags>();
+  CLI::App* command = app.add_subcommand(
+      "shard", "Serve one shard: a RocksDB partition with a FAISS index, over gRPC");
+  command->add_option("--listen", flags->listen, "Address to serve gRPC on (host:port; port 0 "
+                                                 "picks a free one)")
+      ->capture_default_str();
+  command->add_option("--data", flags->data_dir, "Data directory (created if missing)")
+      ->required();
+  command->add_option("--dim", flags->dimension, "Vector dimension; fixed when the data "
+                                                 "directory is created")
+      ->required()
+      ->check(CLI::Range(1, 65536));
+  command->add_option("--index", flags->index_spec,
+                      "FAISS index_factory spec: Flat, IVF1024,Flat, IVF4096,PQ32, HNSW32, ...")
+      ->capture_default_str();
+  command->add_option("--metric", flags->metric, "ip (cosine on normalised vectors) or l2")
+      ->capture_default_str();
+  command->add_option("--shard-id", flags->shard_id, "This shard's number in the cluster")
+      ->capture_default_str();
+  command->add_option("--max-k", flags->max_k, "Largest k a search may ask for")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  command->add_option("--train-min", flags->train_min,
+                      "Vectors before an IVF/PQ index is trained (0: 39 per list)")
+      ->capture_default_str();
+  command->add_option("--nprobe", flags->nprobe, "Default IVF lists probed per search")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  command->add_option("--ef-search", flags->ef_search, "Default HNSW candidate list size")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  command->add_option("--snapshot-interval", flags->snapshot_interval_s,
+                      "Seconds between index snapshots while writes arrive")
+      ->capture_default_str();
+  command->add_option("--snapshot-after-writes", flags->snapshot_after_writes,
+                      "Snapshot once this many writes are not covered")
+      ->capture_default_str();
+  command->add_option("--drain-seconds", flags->drain_s,
+                      "Grace period for calls in flight on SIGTERM")
+      ->capture_default_str();
+  command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
+      ->capture_default_str();
+  command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
+  command->callback([flags, run] { *run = [flags] { return RunShard(*flags); }; });
+}
+
+}  // namespace quarry::cli

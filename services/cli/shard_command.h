@@ -1,0 +1,16 @@
+// `quarry shard`: serves one shard over gRPC until SIGTERM or SIGINT.
+#ifndef QUARRY_SERVICES_CLI_SHARD_COMMAND_H_
+#define QUARRY_SERVICES_CLI_SHARD_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace quarry::cli {
+
+// Adds the subcommand to `app`; `*run` is set to the function that runs it.
+void AddShardCommand(CLI::App& app, std::function<int()>* run);
+
+}  // namespace quarry::cli
+
+#endif  // QUARRY_SERVICES_CLI_SHARD_COMMAND_H_

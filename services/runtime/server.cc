@@ -1,0 +1,72 @@
+#include "services/runtime/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/runtime/log.h"
+
+namespace quarry::runtime {
+
+absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
+                                              const std::vector<grpc::Service*>& services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  RunningServer running;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+
+  running.server = builder.BuildAndStart();
+  if (running.server == nullptr || running.port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on '", options.listen,
+                     "': the address is malformed, in use, or not local to this host"));
+  }
+  SetServing(*running.server, false);
+  return running;
+}
+
+void SetServing(grpc::Server& server, bool serving) {
+  if (grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService()) {
+    health->SetServingStatus(serving);
+  }
+}
+
+namespace {
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t set = HandledSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForSignal() {
+  sigset_t set = HandledSignals();
+  int signal_number = 0;
+  while (sigwait(&set, &signal_number) != 0) {
+  }
+  return signal_number;
+}
+
+void DrainAndShutdown(grpc::Server& server, std::chrono::milliseconds grace) {
+  SetServing(server, false);
+  server.Shutdown(std::chrono::system_clock::now() + grace);
+  server.Wait();
+}
+
+}  // namespace quarry::runtime

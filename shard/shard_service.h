@@ -1,0 +1,37 @@
+// The gRPC face of a shard: translates quarry.v1.Shard calls to Shard and statuses back.
+// Until the shard has loaded (SetShard), every call answers UNAVAILABLE.
+//
+// Thread-safe.
+#ifndef QUARRY_SHARD_SHARD_SERVICE_H_
+#define QUARRY_SHARD_SHARD_SERVICE_H_
+
+#include <atomic>
+
+#include "quarry/v1/shard.grpc.pb.h"
+#include "shard/shard.h"
+
+namespace quarry::shard {
+
+class ShardService final : public v1::Shard::Service {
+ public:
+  // Starts serving `shard` (not owned; must outlive the calls). Null stops serving.
+  void SetShard(Shard* shard) { shard_.store(shard); }
+
+  grpc::Status Upsert(grpc::ServerContext* context, const v1::UpsertRequest* request,
+                      v1::UpsertResponse* response) override;
+  grpc::Status Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
+                      v1::DeleteResponse* response) override;
+  grpc::Status Search(grpc::ServerContext* context, const v1::SearchRequest* request,
+                      v1::SearchResponse* response) override;
+  grpc::Status GetChunks(grpc::ServerContext* context, const v1::GetChunksRequest* request,
+                         v1::GetChunksResponse* response) override;
+  grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
+                     v1::StatsResponse* response) override;
+
+ private:
+  std::atomic<Shard*> shard_{nullptr};
+};
+
+}  // namespace quarry::shard
+
+#endif  // QUARRY_SHARD_SHARD_SERVICE_H_
