@@ -192,6 +192,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
   SnapshotEntry record;
   v1::Chunk chunk;
   for (uint64_t i = 0; i < header.entries(); ++i) {
+    record.Clear();  // delimited parsing merges into the message
     if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&record, &stream,
                                                                   &clean_eof)) {
       return absl::DataLossError(absl::StrCat("snapshot '", directory, "' table is truncated"));
@@ -205,7 +206,8 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
     *chunk.mutable_metadata() = record.metadata();
     if (record.slot() < 0) {
       if (record.buffered_vector_size() != options.dimension) {
-        return absl::DataLossError(absl::StrCat("snapshot '", directory, "' has a bad vector"));
+        return absl::DataLossError(absl::StrCat("snapshot '", directory, "' has a vector of ",
+                                              record.buffered_vector_size(), " values"));
       }
       *chunk.mutable_vector() = record.buffered_vector();
       index->AddEntryLocked(chunk);
