@@ -111,7 +111,8 @@ ChunkFilter::ChunkFilter(const v1::Principal& principal, const v1::Filter& filte
       matches_nothing_ = true;
       return;
     }
-    ranges_.push_back({*key, range.has_min() ? range.min() : -std::numeric_limits<double>::infinity(),
+    ranges_.push_back({*key,
+                       range.has_min() ? range.min() : -std::numeric_limits<double>::infinity(),
                        range.has_max() ? range.max() : std::numeric_limits<double>::infinity()});
   }
   if (!filter.doc_ids().empty()) {

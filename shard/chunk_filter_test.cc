@@ -29,9 +29,9 @@ TEST(ChunkFilter, AclMatrixAgreesForChunksAndAttributes) {
     v1::Principal principal;
     bool visible;
   } cases[] = {
-      {MakeChunk("acme", "d"), MakePrincipal("acme"), true},                  // public chunk
-      {MakeChunk("acme", "d"), MakePrincipal("globex"), false},               // tenant mismatch
-      {MakeChunk("acme", "d", {"hr"}), MakePrincipal("acme"), false},         // no groups
+      {MakeChunk("acme", "d"), MakePrincipal("acme"), true},                    // public chunk
+      {MakeChunk("acme", "d"), MakePrincipal("globex"), false},                 // tenant mismatch
+      {MakeChunk("acme", "d", {"hr"}), MakePrincipal("acme"), false},           // no groups
       {MakeChunk("acme", "d", {"hr"}), MakePrincipal("acme", {"eng"}), false},  // group mismatch
       {MakeChunk("acme", "d", {"hr", "eng"}), MakePrincipal("acme", {"eng"}), true},
       {MakeChunk("acme", "d", {"hr"}), MakePrincipal("globex", {"hr"}), false},

@@ -4,6 +4,7 @@
 #define QUARRY_SHARD_CHUNK_ID_H_
 
 #include <cstdint>
+
 #include "absl/strings/string_view.h"
 
 namespace quarry::shard {

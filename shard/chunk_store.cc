@@ -121,9 +121,9 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& 
   if (found.IsNotFound()) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
-    absl::Status status = FromRocks(
-        store->db_->Put(sync, store->meta_cf_, kMetaShardKey, meta.SerializeAsString()),
-        "recording shard metadata");
+    absl::Status status =
+        FromRocks(store->db_->Put(sync, store->meta_cf_, kMetaShardKey, meta.SerializeAsString()),
+                  "recording shard metadata");
     if (!status.ok()) return status;
     if (stored_spec) *stored_spec = meta.index_spec();
   } else if (!found.ok()) {
@@ -292,8 +292,7 @@ void ChunkStore::CommitGroup(absl::Span<Writer* const> group) {
   }
 
   if (failure.ok()) {
-    std::string counts_value =
-        BigEndianKey(counts.documents) + BigEndianKey(counts.chunks);
+    std::string counts_value = BigEndianKey(counts.documents) + BigEndianKey(counts.chunks);
     batch.Put(meta_cf_, kMetaSequenceKey, BigEndianKey(sequence));
     batch.Put(meta_cf_, kMetaCountsKey, counts_value);
     rocksdb::WriteOptions sync;
@@ -316,8 +315,7 @@ void ChunkStore::CommitGroup(absl::Span<Writer* const> group) {
   for (size_t g = 0; g < group.size(); ++g) group[g]->result = std::move(results[g]);
 }
 
-absl::StatusOr<std::vector<v1::Chunk>> ChunkStore::GetChunks(
-    absl::Span<const uint64_t> ids) const {
+absl::StatusOr<std::vector<v1::Chunk>> ChunkStore::GetChunks(absl::Span<const uint64_t> ids) const {
   std::vector<std::string> keys;
   keys.reserve(ids.size());
   for (uint64_t id : ids) keys.push_back(BigEndianKey(id));

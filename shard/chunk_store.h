@@ -55,7 +55,7 @@ struct WriteOp {
 
 struct WriteResult {
   uint64_t sequence = 0;
-  uint32_t documents = 0;       // upserted or deleted
+  uint32_t documents = 0;  // upserted or deleted
   uint32_t chunks_written = 0;
   uint32_t chunks_removed = 0;
   std::vector<std::string> not_found;  // deletes of unknown documents

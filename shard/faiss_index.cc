@@ -65,8 +65,8 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Create(int dimension, Me
         absl::StrCat("index spec '", spec, "' maps ids itself; drop 'IDMap', the shard maps ids"));
   }
   try {
-    std::unique_ptr<faiss::Index> index(faiss::index_factory(dimension, spec.c_str(),
-                                                             ToFaiss(metric)));
+    std::unique_ptr<faiss::Index> index(
+        faiss::index_factory(dimension, spec.c_str(), ToFaiss(metric)));
     if (index == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown index spec '", spec, "'"));
     }
@@ -77,8 +77,8 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Create(int dimension, Me
   }
 }
 
-absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Read(const std::string& path,
-                                                             int dimension, Metric metric) {
+absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Read(const std::string& path, int dimension,
+                                                             Metric metric) {
   std::unique_ptr<faiss::Index> index;
   try {
     index.reset(faiss::read_index(path.c_str()));
@@ -109,8 +109,8 @@ size_t FaissIndex::recommended_training_size() const {
   if (const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index_.get())) {
     size = std::max(size, 39 * ivf->nlist);
   }
-  if (dynamic_cast<const faiss::IndexIVFPQ*>(faiss::ivflib::try_extract_index_ivf(
-          index_.get())) != nullptr) {
+  if (dynamic_cast<const faiss::IndexIVFPQ*>(faiss::ivflib::try_extract_index_ivf(index_.get())) !=
+      nullptr) {
     size = std::max<size_t>(size, 39 * 256);
   }
   return size;

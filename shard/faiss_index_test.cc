@@ -73,9 +73,8 @@ TEST(FaissIndex, L2ScoresAreNegatedDistancesAndBestFirst) {
   ASSERT_TRUE((*index)->Add(50, data.data(), labels.data()).ok());
   std::vector<float> scores(5);
   std::vector<int64_t> found(5);
-  ASSERT_TRUE((*index)->Search(data.data() + 3 * kDim, 5, {}, nullptr, scores.data(),
-                               found.data())
-                  .ok());
+  ASSERT_TRUE(
+      (*index)->Search(data.data() + 3 * kDim, 5, {}, nullptr, scores.data(), found.data()).ok());
   EXPECT_EQ(found[0], 3);
   EXPECT_FLOAT_EQ(scores[0], 0.0f);
   for (int i = 1; i < 5; ++i) EXPECT_LE(scores[i], scores[i - 1]);

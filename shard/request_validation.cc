@@ -18,8 +18,8 @@ absl::Status ValidateName(absl::string_view value, const RequestLimits& limits,
                           absl::string_view field) {
   if (value.empty()) return Invalid(field, "is empty");
   if (value.size() > limits.max_id_bytes) {
-    return Invalid(field, absl::StrCat("is ", value.size(), " bytes; the limit is ",
-                                       limits.max_id_bytes));
+    return Invalid(field,
+                   absl::StrCat("is ", value.size(), " bytes; the limit is ", limits.max_id_bytes));
   }
   if (value.find('\0') != absl::string_view::npos) return Invalid(field, "contains a NUL byte");
   return absl::OkStatus();
@@ -102,9 +102,9 @@ absl::Status ValidateVector(absl::Span<const float> vector, const RequestLimits&
 absl::Status ValidateUpsert(const v1::UpsertRequest& request, const RequestLimits& limits) {
   if (request.documents().empty()) return Invalid("documents", "is empty");
   if (static_cast<size_t>(request.documents_size()) > limits.max_documents) {
-    return Invalid("documents", absl::StrCat("has ", request.documents_size(),
-                                             " entries; the limit per request is ",
-                                             limits.max_documents));
+    return Invalid("documents",
+                   absl::StrCat("has ", request.documents_size(),
+                                " entries; the limit per request is ", limits.max_documents));
   }
   absl::flat_hash_set<std::pair<std::string, std::string>> seen;
   size_t total_chunks = 0;
@@ -115,7 +115,8 @@ absl::Status ValidateUpsert(const v1::UpsertRequest& request, const RequestLimit
     if (doc.tenant().empty()) return Invalid(field + ".document.tenant", "is missing");
     absl::Status status = ValidateName(doc.tenant(), limits, field + ".document.tenant");
     if (status.ok()) status = ValidateName(doc.id(), limits, field + ".document.id");
-    if (status.ok()) status = ValidateMetadata(doc.metadata(), limits, field + ".document.metadata");
+    if (status.ok())
+      status = ValidateMetadata(doc.metadata(), limits, field + ".document.metadata");
     if (!status.ok()) return status;
     for (int g = 0; g < doc.acl_groups_size(); ++g) {
       status = ValidateName(doc.acl_groups(g), limits,
@@ -147,12 +148,13 @@ absl::Status ValidateUpsert(const v1::UpsertRequest& request, const RequestLimit
         return Invalid(chunk_field + ".tenant", "differs from the document's tenant");
       }
       if (chunk.text().size() > limits.max_chunk_text_bytes) {
-        return Invalid(chunk_field + ".text", absl::StrCat("is ", chunk.text().size(),
-                                                           " bytes; the limit is ",
-                                                           limits.max_chunk_text_bytes));
+        return Invalid(chunk_field + ".text",
+                       absl::StrCat("is ", chunk.text().size(), " bytes; the limit is ",
+                                    limits.max_chunk_text_bytes));
       }
       status = ValidateVector(chunk.vector(), limits, chunk_field + ".vector");
-      if (status.ok()) status = ValidateMetadata(chunk.metadata(), limits, chunk_field + ".metadata");
+      if (status.ok())
+        status = ValidateMetadata(chunk.metadata(), limits, chunk_field + ".metadata");
       if (!status.ok()) return status;
     }
   }

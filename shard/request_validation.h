@@ -5,9 +5,9 @@
 #define QUARRY_SHARD_REQUEST_VALIDATION_H_
 
 #include <cstddef>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "quarry/v1/shard.pb.h"
 #include "shard/faiss_index.h"
@@ -18,12 +18,12 @@ struct RequestLimits {
   int dimension = 0;
   Metric metric = Metric::kInnerProduct;
   int max_k = 1000;
-  size_t max_documents = 10000;        // per upsert or delete
-  size_t max_chunks = 100000;          // per upsert
+  size_t max_documents = 10000;  // per upsert or delete
+  size_t max_chunks = 100000;    // per upsert
   size_t max_chunk_text_bytes = 1 << 20;
-  size_t max_id_bytes = 1024;          // document ids, tenants, groups, metadata keys
-  size_t max_ids = 10000;              // chunk or document ids per read, filter values
-  uint32_t max_search_param = 65536;   // nprobe, ef_search
+  size_t max_id_bytes = 1024;         // document ids, tenants, groups, metadata keys
+  size_t max_ids = 10000;             // chunk or document ids per read, filter values
+  uint32_t max_search_param = 65536;  // nprobe, ef_search
 };
 
 // A vector of the right dimension with finite components and, for "ip", a non-zero norm.

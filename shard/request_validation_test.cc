@@ -41,8 +41,8 @@ TEST(RequestValidation, UpsertProblemsNameTheField) {
   nan.mutable_documents(0)->mutable_chunks(0)->set_vector(2, std::nanf(""));
   ExpectInvalid(ValidateUpsert(nan, Limits()), "non-finite");
   v1::UpsertRequest inf = request;
-  inf.mutable_documents(0)->mutable_chunks(0)->set_vector(
-      0, std::numeric_limits<float>::infinity());
+  inf.mutable_documents(0)->mutable_chunks(0)->set_vector(0,
+                                                          std::numeric_limits<float>::infinity());
   ExpectInvalid(ValidateUpsert(inf, Limits()), "non-finite");
 
   v1::UpsertRequest zero = request;

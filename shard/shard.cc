@@ -36,8 +36,8 @@ PreparedDocument Prepare(const v1::DocumentChunks& entry, Metric metric) {
   PreparedDocument prepared;
   prepared.tenant = doc.tenant();
   prepared.doc_id = doc.id();
-  prepared.updated_unix_ms = doc.updated_unix_ms() != 0 ? doc.updated_unix_ms()
-                                                        : absl::ToUnixMillis(absl::Now());
+  prepared.updated_unix_ms =
+      doc.updated_unix_ms() != 0 ? doc.updated_unix_ms() : absl::ToUnixMillis(absl::Now());
   prepared.chunks.assign(entry.chunks().begin(), entry.chunks().end());
   std::sort(prepared.chunks.begin(), prepared.chunks.end(),
             [](const v1::Chunk& a, const v1::Chunk& b) { return a.ordinal() < b.ordinal(); });
@@ -84,8 +84,8 @@ absl::StatusOr<std::unique_ptr<Shard>> Shard::Open(ShardOptions options) {
   std::error_code error;
   fs::create_directories(options.data_dir, error);
   if (error) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot create data directory '", options.data_dir, "': ", error.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory '", options.data_dir, "': ", error.message()));
   }
   ShardMeta meta;
   meta.set_shard_id(options.shard_id);
@@ -98,8 +98,7 @@ absl::StatusOr<std::unique_ptr<Shard>> Shard::Open(ShardOptions options) {
       ChunkStore::Open(DbPath(options), meta, &stored_spec);
   if (!store.ok()) return store.status();
 
-  std::unique_ptr<Shard> shard(
-      new Shard(std::move(options), *std::move(store), *std::move(index)));
+  std::unique_ptr<Shard> shard(new Shard(std::move(options), *std::move(store), *std::move(index)));
   absl::Status status = shard->Recover(stored_spec);
   if (!status.ok()) return status;
   if (shard->options_.maintenance) {
@@ -132,8 +131,7 @@ absl::Status Shard::Recover(const std::string& stored_spec) {
     absl::StatusOr<std::vector<uint64_t>> changed = store_->ChangedSince(covered);
     if (!changed.ok()) return changed.status();
     for (size_t begin = 0; begin < changed->size(); begin += kRecoveryBatch) {
-      absl::Span<const uint64_t> ids =
-          absl::MakeConstSpan(*changed).subspan(begin, kRecoveryBatch);
+      absl::Span<const uint64_t> ids = absl::MakeConstSpan(*changed).subspan(begin, kRecoveryBatch);
       absl::StatusOr<std::vector<v1::Chunk>> chunks = store_->GetChunks(ids);
       if (!chunks.ok()) return chunks.status();
       IndexUpdate update;
@@ -146,9 +144,10 @@ absl::Status Shard::Recover(const std::string& stored_spec) {
     snapshot_sequence_ = covered;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    log->info("loaded index snapshot at sequence {} and caught up {} changed chunks to sequence "
-              "{}: {} chunks in {:.2f}s",
-              covered, changed->size(), store_->last_sequence(), index_->stats().chunks, seconds);
+    log->info(
+        "loaded index snapshot at sequence {} and caught up {} changed chunks to sequence "
+        "{}: {} chunks in {:.2f}s",
+        covered, changed->size(), store_->last_sequence(), index_->stats().chunks, seconds);
   } else {
     if (counts.chunks > 0 || store_->last_sequence() > 0) {
       std::string reason = stored_spec != options_.index_spec
@@ -183,11 +182,9 @@ absl::Status Shard::RebuildFromStore() {
       absl::StatusOr<size_t> moved = index_->IndexBuffered(std::chrono::seconds(1));
       if (!moved.ok()) apply_status = moved.status();
       if (index_->NeedsRebuild()) {
-        apply_status = index_->Rebuild([this](absl::Span<const uint64_t> ids,
-                                              std::vector<float>& vectors,
-                                              std::vector<bool>& found) {
-          return store_->ReadVectors(ids, vectors, found);
-        });
+        apply_status = index_->Rebuild(
+            [this](absl::Span<const uint64_t> ids, std::vector<float>& vectors,
+                   std::vector<bool>& found) { return store_->ReadVectors(ids, vectors, found); });
       }
     }
   };
@@ -251,8 +248,8 @@ absl::StatusOr<v1::SearchResponse> Shard::Search(const v1::SearchRequest& reques
   AnnParams params;
   params.nprobe = request.params().nprobe();
   params.ef_search = request.params().ef_search();
-  absl::StatusOr<IndexSearchResult> found = index_->Search(
-      query.data(), request.k(), request.principal(), request.filter(), params);
+  absl::StatusOr<IndexSearchResult> found =
+      index_->Search(query.data(), request.k(), request.principal(), request.filter(), params);
   if (!found.ok()) return found.status();
 
   v1::SearchResponse response;
@@ -296,8 +293,7 @@ absl::StatusOr<v1::SearchResponse> Shard::Search(const v1::SearchRequest& reques
   return filled;
 }
 
-absl::StatusOr<v1::GetChunksResponse> Shard::GetChunks(
-    const v1::GetChunksRequest& request) const {
+absl::StatusOr<v1::GetChunksResponse> Shard::GetChunks(const v1::GetChunksRequest& request) const {
   absl::Status status = ValidateGetChunks(request, options_.limits);
   if (!status.ok()) return status;
   std::vector<uint64_t> ids(request.chunk_ids().begin(), request.chunk_ids().end());
@@ -305,7 +301,8 @@ absl::StatusOr<v1::GetChunksResponse> Shard::GetChunks(
     absl::StatusOr<std::optional<DocumentRecord>> record =
         store_->GetDocument(request.principal().tenant(), doc_id);
     if (!record.ok()) return record.status();
-    if (*record) ids.insert(ids.end(), (*record)->chunk_ids().begin(), (*record)->chunk_ids().end());
+    if (*record)
+      ids.insert(ids.end(), (*record)->chunk_ids().begin(), (*record)->chunk_ids().end());
   }
   absl::StatusOr<std::vector<v1::Chunk>> chunks = store_->GetChunks(ids);
   if (!chunks.ok()) return chunks.status();
@@ -407,9 +404,9 @@ void Shard::MaintenanceLoop() {
       pending = index_->applied_sequence() - snapshot_sequence_;
       last = last_snapshot_;
     }
-    const bool due = pending >= options_.snapshot_after_writes ||
-                     (pending > 0 && std::chrono::steady_clock::now() - last >=
-                                         options_.snapshot_interval);
+    const bool due =
+        pending >= options_.snapshot_after_writes ||
+        (pending > 0 && std::chrono::steady_clock::now() - last >= options_.snapshot_interval);
     if (due) {
       absl::Status status = Snapshot();
       if (!status.ok()) log->warn("index snapshot failed: {}", status.ToString());

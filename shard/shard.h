@@ -36,7 +36,7 @@ struct ShardOptions {
   int default_ef_search = 64;
   std::chrono::milliseconds snapshot_interval{60000};
   uint64_t snapshot_after_writes = 20000;  // acknowledged writes since the last snapshot
-  bool maintenance = true;  // run the background thread (tests may drive it by hand)
+  bool maintenance = true;                 // run the background thread (tests may drive it by hand)
 };
 
 class Shard {

@@ -1,5 +1,6 @@
 // The gRPC face of a shard: translates quarry.v1.Shard calls to Shard and statuses back.
-// Until the shard has loaded (SetShard), every call answers UNAVAILABLE.
+// Until the shard has loaded (SetShard), and once draining has begun (gate().Close()), every
+// call answers UNAVAILABLE.
 //
 // Thread-safe.
 #ifndef QUARRY_SHARD_SHARD_SERVICE_H_
@@ -8,6 +9,7 @@
 #include <atomic>
 
 #include "quarry/v1/shard.grpc.pb.h"
+#include "services/runtime/call_gate.h"
 #include "shard/shard.h"
 
 namespace quarry::shard {
@@ -16,6 +18,7 @@ class ShardService final : public v1::Shard::Service {
  public:
   // Starts serving `shard` (not owned; must outlive the calls). Null stops serving.
   void SetShard(Shard* shard) { shard_.store(shard); }
+  runtime::CallGate& gate() { return gate_; }
 
   grpc::Status Upsert(grpc::ServerContext* context, const v1::UpsertRequest* request,
                       v1::UpsertResponse* response) override;
@@ -29,7 +32,11 @@ class ShardService final : public v1::Shard::Service {
                      v1::StatsResponse* response) override;
 
  private:
+  template <typename Response, typename Call>
+  grpc::Status Serve(Response* response, Call call);
+
   std::atomic<Shard*> shard_{nullptr};
+  runtime::CallGate gate_;
 };
 
 }  // namespace quarry::shard

@@ -25,8 +25,8 @@ inline std::vector<float> RandomVector(int dimension, uint64_t seed) {
 }
 
 // A document of `chunks` chunks whose vectors are RandomVector(dimension, seed + ordinal).
-inline v1::DocumentChunks MakeDocument(const std::string& tenant, const std::string& id,
-                                       int chunks, int dimension, uint64_t seed,
+inline v1::DocumentChunks MakeDocument(const std::string& tenant, const std::string& id, int chunks,
+                                       int dimension, uint64_t seed,
                                        std::vector<std::string> groups = {}) {
   v1::DocumentChunks entry;
   entry.mutable_document()->set_tenant(tenant);

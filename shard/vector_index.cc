@@ -346,7 +346,8 @@ absl::Status VectorIndex::Rebuild(const VectorSource& source) {
       FaissIndex::Create(options_.dimension, options_.metric, use_spec ? options_.spec : "Flat");
   if (!fresh.ok()) return fresh.status();
   if (!(*fresh)->is_trained()) {
-    size_t sample_size = std::min(kept, std::max(train_min_, (*fresh)->recommended_training_size()));
+    size_t sample_size =
+        std::min(kept, std::max(train_min_, (*fresh)->recommended_training_size()));
     std::vector<size_t> order(kept);
     for (size_t i = 0; i < kept; ++i) order[i] = i;
     std::mt19937_64 rng(kept);

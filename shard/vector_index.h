@@ -105,8 +105,8 @@ class VectorIndex {
   // The k best chunks visible to `principal` that `filter` admits.
   // REQUIRES: `query` has dimension() values, normalised for "ip"; k > 0.
   absl::StatusOr<IndexSearchResult> Search(const float* query, int k,
-                                           const v1::Principal& principal,
-                                           const v1::Filter& filter, AnnParams params) const;
+                                           const v1::Principal& principal, const v1::Filter& filter,
+                                           AnnParams params) const;
 
   // Moves up to one batch of buffered vectors into the main index, sized so the exclusive
   // lock is held for about `budget`. Returns how many moved.

@@ -48,8 +48,8 @@ absl::Status VerifyManifest(const std::string& directory) {
     absl::StatusOr<FileDigest> digest = DigestFile(directory + "/" + name);
     if (!digest.ok()) return absl::DataLossError(digest.status().message());
     if (digest->size != size || absl::StrFormat("%016x", digest->hash) != hash) {
-      return absl::DataLossError(absl::StrCat("snapshot file '", directory, "/", name,
-                                              "' does not match its checksum"));
+      return absl::DataLossError(
+          absl::StrCat("snapshot file '", directory, "/", name, "' does not match its checksum"));
     }
     ++files;
   }
@@ -165,9 +165,9 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
   }
   if (header.dimension() != static_cast<uint32_t>(options.dimension) ||
       header.metric() != MetricName(options.metric) || header.index_spec() != options.spec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "snapshot '", directory, "' was built for dimension ", header.dimension(), ", metric ",
-        header.metric(), " and index '", header.index_spec(), "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot '", directory, "' was built for dimension ", header.dimension(),
+                     ", metric ", header.metric(), " and index '", header.index_spec(), "'"));
   }
 
   absl::StatusOr<std::unique_ptr<VectorIndex>> created = Create(options);
@@ -193,8 +193,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
   v1::Chunk chunk;
   for (uint64_t i = 0; i < header.entries(); ++i) {
     record.Clear();  // delimited parsing merges into the message
-    if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&record, &stream,
-                                                                  &clean_eof)) {
+    if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&record, &stream, &clean_eof)) {
       return absl::DataLossError(absl::StrCat("snapshot '", directory, "' table is truncated"));
     }
     chunk.Clear();
@@ -207,7 +206,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
     if (record.slot() < 0) {
       if (record.buffered_vector_size() != options.dimension) {
         return absl::DataLossError(absl::StrCat("snapshot '", directory, "' has a vector of ",
-                                              record.buffered_vector_size(), " values"));
+                                                record.buffered_vector_size(), " values"));
       }
       *chunk.mutable_vector() = record.buffered_vector();
       index->AddEntryLocked(chunk);

@@ -242,8 +242,7 @@ TEST(VectorIndex, SnapshotRoundTripsAndDetectsDamage) {
     table.seekp(40);
     table.put('\x7f');
   }
-  EXPECT_EQ(VectorIndex::LoadSnapshot(options, path).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(VectorIndex::LoadSnapshot(options, path).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(VectorIndex::LoadSnapshot(options, dir.path() + "/none").status().code(),
             absl::StatusCode::kNotFound);
 }

@@ -1,6 +1,5 @@
 // quarry: one binary for every part of the cluster and the tools that talk to it.
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 #include "services/cli/shard_command.h"

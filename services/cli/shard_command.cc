@@ -50,10 +50,11 @@ int RunShard(const ShardFlags& flags) {
     log->error("{}", metric.status().message());
     return 2;
   }
-  log->info("quarry {} shard {} starting: listen={} data={} dim={} index='{}' metric={} "
-            "max_k={} nprobe={} ef_search={}",
-            runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
-            flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search);
+  log->info(
+      "quarry {} shard {} starting: listen={} data={} dim={} index='{}' metric={} "
+      "max_k={} nprobe={} ef_search={}",
+      runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
+      flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search);
 
   shard::ShardService service;
   runtime::GrpcServerOptions server_options;
@@ -105,7 +106,7 @@ int RunShard(const ShardFlags& flags) {
   }
   if (!load_failed) log->info("received signal {}; draining", signal_number);
   auto grace = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
-  runtime::DrainAndShutdown(*server->server, grace);
+  runtime::DrainAndShutdown(*server->server, service.gate(), grace);
   loader.join();
   if (load_failed) return 1;
   service.SetShard(nullptr);
@@ -124,17 +125,21 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
   auto flags = std::make_shared<ShardFlags>();
   CLI::App* command = app.add_subcommand(
       "shard", "Serve one shard: a RocksDB partition with a FAISS index, over gRPC");
-  command->add_option("--listen", flags->listen, "Address to serve gRPC on (host:port; port 0 "
-                                                 "picks a free one)")
+  command
+      ->add_option("--listen", flags->listen,
+                   "Address to serve gRPC on (host:port; port 0 "
+                   "picks a free one)")
       ->capture_default_str();
-  command->add_option("--data", flags->data_dir, "Data directory (created if missing)")
-      ->required();
-  command->add_option("--dim", flags->dimension, "Vector dimension; fixed when the data "
-                                                 "directory is created")
+  command->add_option("--data", flags->data_dir, "Data directory (created if missing)")->required();
+  command
+      ->add_option("--dim", flags->dimension,
+                   "Vector dimension; fixed when the data "
+                   "directory is created")
       ->required()
       ->check(CLI::Range(1, 65536));
-  command->add_option("--index", flags->index_spec,
-                      "FAISS index_factory spec: Flat, IVF1024,Flat, IVF4096,PQ32, HNSW32, ...")
+  command
+      ->add_option("--index", flags->index_spec,
+                   "FAISS index_factory spec: Flat, IVF1024,Flat, IVF4096,PQ32, HNSW32, ...")
       ->capture_default_str();
   command->add_option("--metric", flags->metric, "ip (cosine on normalised vectors) or l2")
       ->capture_default_str();
@@ -143,8 +148,9 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--max-k", flags->max_k, "Largest k a search may ask for")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  command->add_option("--train-min", flags->train_min,
-                      "Vectors before an IVF/PQ index is trained (0: 39 per list)")
+  command
+      ->add_option("--train-min", flags->train_min,
+                   "Vectors before an IVF/PQ index is trained (0: 39 per list)")
       ->capture_default_str();
   command->add_option("--nprobe", flags->nprobe, "Default IVF lists probed per search")
       ->capture_default_str()
@@ -152,14 +158,16 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--ef-search", flags->ef_search, "Default HNSW candidate list size")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
-  command->add_option("--snapshot-interval", flags->snapshot_interval_s,
-                      "Seconds between index snapshots while writes arrive")
+  command
+      ->add_option("--snapshot-interval", flags->snapshot_interval_s,
+                   "Seconds between index snapshots while writes arrive")
       ->capture_default_str();
-  command->add_option("--snapshot-after-writes", flags->snapshot_after_writes,
-                      "Snapshot once this many writes are not covered")
+  command
+      ->add_option("--snapshot-after-writes", flags->snapshot_after_writes,
+                   "Snapshot once this many writes are not covered")
       ->capture_default_str();
-  command->add_option("--drain-seconds", flags->drain_s,
-                      "Grace period for calls in flight on SIGTERM")
+  command
+      ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
       ->capture_default_str();
   command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
       ->capture_default_str()

@@ -3,7 +3,6 @@
 #define QUARRY_SERVICES_CLI_SHARD_COMMAND_H_
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace quarry::cli {

@@ -11,9 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace quarry::runtime {
 

@@ -63,9 +63,14 @@ int WaitForSignal() {
   return signal_number;
 }
 
-void DrainAndShutdown(grpc::Server& server, std::chrono::milliseconds grace) {
+void DrainAndShutdown(grpc::Server& server, CallGate& gate, std::chrono::milliseconds grace) {
   SetServing(server, false);
-  server.Shutdown(std::chrono::system_clock::now() + grace);
+  gate.Close();
+  if (!gate.WaitIdle(grace)) {
+    Logger("server")->warn("calls still running after the {}ms grace period are cancelled",
+                           grace.count());
+  }
+  server.Shutdown(std::chrono::system_clock::now());
   server.Wait();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/runtime/call_gate.h"
 
 namespace quarry::runtime {
 
@@ -47,9 +48,9 @@ void BlockTerminationSignals();
 // and is returned, so that a caller can reload its configuration and wait again.
 int WaitForSignal();
 
-// Marks the server NOT_SERVING, stops taking new calls and waits up to `grace` for calls in
-// flight to finish; calls still running after that are cancelled.
-void DrainAndShutdown(grpc::Server& server, std::chrono::milliseconds grace);
+// Marks the server NOT_SERVING, closes `gate` to new calls, waits up to `grace` for the calls in
+// flight to finish, then shuts the server down, cancelling whatever still runs.
+void DrainAndShutdown(grpc::Server& server, CallGate& gate, std::chrono::milliseconds grace);
 
 }  // namespace quarry::runtime
 

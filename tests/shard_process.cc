@@ -1,0 +1,132 @@
+#include "tests/shard_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace quarry::testing {
+namespace {
+
+std::string TempPath(absl::string_view stem) {
+  static int counter = 0;
+  const char* base = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(base ? base : "/tmp", "/quarry-", getpid(), "-", ++counter, "-", stem);
+}
+
+}  // namespace
+
+std::string QuarryBinary() {
+  const char* bin = std::getenv("QUARRY_BIN");
+  return bin ? bin : "quarry";
+}
+
+ShardProcess::ShardProcess(std::vector<std::string> args)
+    : args_(std::move(args)), port_file_(TempPath("port")), log_file_(TempPath("log")) {}
+
+ShardProcess::~ShardProcess() {
+  if (pid_ > 0) Kill();
+  unlink(port_file_.c_str());
+  unlink(log_file_.c_str());
+}
+
+absl::Status ShardProcess::Start(std::chrono::milliseconds timeout) {
+  unlink(port_file_.c_str());
+  std::vector<std::string> argv = {QuarryBinary(), "shard",       "--listen",
+                                   "127.0.0.1:0",  "--port-file", port_file_};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  pid_ = fork();
+  if (pid_ < 0) return absl::InternalError("fork failed");
+  if (pid_ == 0) {
+    int log = open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) dup2(log, STDERR_FILENO);
+    std::vector<char*> raw;
+    for (std::string& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int port = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::FailedPreconditionError(
+          absl::StrCat("quarry shard exited with status ", status, ":\n", Log()));
+    }
+    std::ifstream in(port_file_);
+    if (in >> port && port > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (port == 0) return absl::DeadlineExceededError("quarry shard did not bind a port:\n" + Log());
+
+  address_ = absl::StrCat("127.0.0.1:", port);
+  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  stub_ = v1::Shard::NewStub(channel_);
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  while (std::chrono::steady_clock::now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    if (health->Check(&context, request, &response).ok() &&
+        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return absl::OkStatus();
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::FailedPreconditionError(
+          absl::StrCat("quarry shard exited with status ", status, ":\n", Log()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError("quarry shard did not become SERVING:\n" + Log());
+}
+
+int ShardProcess::WaitForExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+int ShardProcess::Terminate(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  return WaitForExit(timeout);
+}
+
+void ShardProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string ShardProcess::Log() const {
+  std::ifstream in(log_file_);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+}  // namespace quarry::testing

@@ -1,0 +1,56 @@
+// Runs the real `quarry shard` binary as a child process for tests that cross processes: it
+// starts the shard on a free loopback port, waits for gRPC health to say SERVING, hands out
+// a stub, and stops the process with SIGTERM or SIGKILL.
+#ifndef QUARRY_TESTS_SHARD_PROCESS_H_
+#define QUARRY_TESTS_SHARD_PROCESS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "quarry/v1/shard.grpc.pb.h"
+
+namespace quarry::testing {
+
+// The `quarry` binary under test: $QUARRY_BIN, set by CTest.
+std::string QuarryBinary();
+
+class ShardProcess {
+ public:
+  // `args` follow `quarry shard`; --listen and --port-file are added.
+  explicit ShardProcess(std::vector<std::string> args);
+  ~ShardProcess();  // SIGKILLs the process if it still runs
+
+  // Starts the process and waits until it is SERVING or `timeout` passes.
+  absl::Status Start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+  // Sends SIGTERM and waits for the exit status (-1 when it did not exit in time).
+  int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Sends SIGKILL and reaps the process.
+  void Kill();
+  // Waits for a process that is expected to exit by itself; returns its exit status.
+  int WaitForExit(std::chrono::milliseconds timeout);
+
+  v1::Shard::Stub& stub() { return *stub_; }
+  const std::string& address() const { return address_; }
+  // What the process wrote to stderr so far.
+  std::string Log() const;
+
+ private:
+  std::vector<std::string> args_;
+  std::string port_file_;
+  std::string log_file_;
+  pid_t pid_ = -1;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Shard::Stub> stub_;
+};
+
+}  // namespace quarry::testing
+
+#endif  // QUARRY_TESTS_SHARD_PROCESS_H_
