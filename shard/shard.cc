@@ -338,7 +338,7 @@ v1::StatsResponse Shard::Stats() const {
   stats.set_tombstones(index.tombstones);
   stats.set_sequence(store_->last_sequence());
   {
-    std::lock_guard lock(const_cast<std::mutex&>(snapshot_mu_));
+    std::lock_guard lock(snapshot_mu_);
     stats.set_snapshot_sequence(snapshot_sequence_);
   }
   stats.set_index_memory_bytes(index.memory_bytes);

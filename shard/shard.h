@@ -82,7 +82,7 @@ class Shard {
   bool stopping_ = false;  // guarded by maintenance_mu_
   std::thread maintenance_thread_;
 
-  std::mutex snapshot_mu_;  // serializes Snapshot; guards the two fields below
+  mutable std::mutex snapshot_mu_;  // serializes Snapshot; guards the two fields below
   uint64_t snapshot_sequence_ = 0;
   std::chrono::steady_clock::time_point last_snapshot_ = std::chrono::steady_clock::now();
 };

@@ -394,13 +394,19 @@ absl::Status VectorIndex::Rebuild(const VectorSource& source) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> VectorIndex::PurgeTombstones() {
+absl::StatusOr<size_t> VectorIndex::PurgeTombstones(bool force) {
+  constexpr size_t kMinBatch = 1024;
+  constexpr std::chrono::seconds kMaxWait{5};
   std::lock_guard maintenance(maintenance_mu_);
   std::unique_lock lock(mu_);
   if (dead_slots_.empty() || !main_->supports_remove()) return 0;
+  const auto now = std::chrono::steady_clock::now();
+  const size_t batch = std::max<size_t>(kMinBatch, main_->ntotal() / 100);
+  if (!force && dead_slots_.size() < batch && now - last_purge_ < kMaxWait) return 0;
   absl::StatusOr<size_t> removed = main_->Remove(dead_slots_);
   if (!removed.ok()) return removed.status();
   dead_slots_.clear();
+  last_purge_ = now;
   return *removed;
 }
 

@@ -120,8 +120,10 @@ class VectorIndex {
   // the spec needs it) and swaps it in. Searches go on against the old index meanwhile.
   absl::Status Rebuild(const VectorSource& source);
 
-  // Removes tombstones from an index that supports remove_ids. Returns how many went.
-  absl::StatusOr<size_t> PurgeTombstones();
+  // Removes tombstones from an index that supports remove_ids, once enough have gathered
+  // (remove_ids scans the whole index) or the oldest has waited long enough; `force` skips
+  // that wait. Returns how many went.
+  absl::StatusOr<size_t> PurgeTombstones(bool force = false);
 
   // Writes a snapshot covering every applied update into `directory` (created; replaced
   // atomically if it exists). Returns the sequence it covers.
@@ -177,7 +179,9 @@ class VectorIndex {
   int64_t acl_chunks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t applied_sequence_ ABSL_GUARDED_BY(mu_) = 0;
 
-  size_t move_batch_ = 256;  // adapted by IndexBuffered; guarded by maintenance_mu_
+  // Guarded by maintenance_mu_.
+  size_t move_batch_ = 256;  // adapted by IndexBuffered
+  std::chrono::steady_clock::time_point last_purge_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace quarry::shard
