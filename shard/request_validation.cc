@@ -4,6 +4,8 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace quarry::shard {
@@ -26,8 +28,7 @@ absl::Status ValidateName(absl::string_view value, const RequestLimits& limits,
 }
 
 absl::Status ValidatePrincipal(const v1::Principal& principal, const RequestLimits& limits) {
-  if (principal.tenant().empty()) return Invalid("principal.tenant", "is missing");
-  absl::Status status = ValidateName(principal.tenant(), limits, "principal.tenant");
+  absl::Status status = ValidateTenant(principal.tenant(), "principal.tenant");
   if (!status.ok()) return status;
   if (static_cast<size_t>(principal.groups_size()) > limits.max_ids) {
     return Invalid("principal.groups", absl::StrCat("has more than ", limits.max_ids, " groups"));
@@ -79,6 +80,22 @@ absl::Status ValidateFilter(const v1::Filter& filter, const RequestLimits& limit
 
 }  // namespace
 
+absl::Status ValidateTenant(absl::string_view tenant, absl::string_view field) {
+  if (tenant.empty()) return Invalid(field, "is missing");
+  if (tenant.size() > kMaxTenantBytes) {
+    return Invalid(field,
+                   absl::StrCat("is ", tenant.size(), " bytes; the limit is ", kMaxTenantBytes));
+  }
+  for (char c : tenant) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
+        c != ':' && c != '@') {
+      return Invalid(field, absl::StrCat("'", absl::CHexEscape(tenant),
+                                         "' may hold only letters, digits and . _ - : @"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateVector(absl::Span<const float> vector, const RequestLimits& limits,
                             absl::string_view field) {
   if (vector.empty()) return Invalid(field, "is missing");
@@ -112,8 +129,7 @@ absl::Status ValidateUpsert(const v1::UpsertRequest& request, const RequestLimit
     const v1::DocumentChunks& entry = request.documents(d);
     const v1::Document& doc = entry.document();
     std::string field = absl::StrCat("documents[", d, "]");
-    if (doc.tenant().empty()) return Invalid(field + ".document.tenant", "is missing");
-    absl::Status status = ValidateName(doc.tenant(), limits, field + ".document.tenant");
+    absl::Status status = ValidateTenant(doc.tenant(), field + ".document.tenant");
     if (status.ok()) status = ValidateName(doc.id(), limits, field + ".document.id");
     if (status.ok())
       status = ValidateMetadata(doc.metadata(), limits, field + ".document.metadata");
@@ -162,8 +178,7 @@ absl::Status ValidateUpsert(const v1::UpsertRequest& request, const RequestLimit
 }
 
 absl::Status ValidateDelete(const v1::DeleteRequest& request, const RequestLimits& limits) {
-  if (request.tenant().empty()) return Invalid("tenant", "is missing");
-  absl::Status status = ValidateName(request.tenant(), limits, "tenant");
+  absl::Status status = ValidateTenant(request.tenant(), "tenant");
   if (!status.ok()) return status;
   if (request.doc_ids().empty()) return Invalid("doc_ids", "is empty");
   if (static_cast<size_t>(request.doc_ids_size()) > limits.max_documents) {

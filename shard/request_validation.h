@@ -26,6 +26,11 @@ struct RequestLimits {
   uint32_t max_search_param = 65536;  // nprobe, ef_search
 };
 
+// Tenants are 1 to 128 bytes of ASCII letters, digits and . _ - : @ (they appear in logs,
+// keys and, through the router, in placement).
+inline constexpr size_t kMaxTenantBytes = 128;
+absl::Status ValidateTenant(absl::string_view tenant, absl::string_view field);
+
 // A vector of the right dimension with finite components and, for "ip", a non-zero norm.
 absl::Status ValidateVector(absl::Span<const float> vector, const RequestLimits& limits,
                             absl::string_view field);

@@ -53,6 +53,10 @@ TEST(RequestValidation, UpsertProblemsNameTheField) {
   no_tenant.mutable_documents(0)->mutable_document()->clear_tenant();
   ExpectInvalid(ValidateUpsert(no_tenant, Limits()), "tenant is missing");
 
+  v1::UpsertRequest odd_tenant = request;
+  odd_tenant.mutable_documents(0)->mutable_document()->set_tenant("acme corp\n");
+  ExpectInvalid(ValidateUpsert(odd_tenant, Limits()), "only letters, digits");
+
   v1::UpsertRequest no_id = request;
   no_id.mutable_documents(0)->mutable_document()->clear_id();
   ExpectInvalid(ValidateUpsert(no_id, Limits()), "document.id is empty");

@@ -343,6 +343,7 @@ v1::StatsResponse Shard::Stats() const {
   }
   stats.set_index_memory_bytes(index.memory_bytes);
   stats.set_disk_bytes(store_->disk_bytes());
+  stats.set_max_k(options_.limits.max_k);
   return stats;
 }
 
