@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "shard/test_util.h"
-#include "tests/shard_process.h"
+#include "tests/quarry_process.h"
 
 namespace quarry {
 namespace {

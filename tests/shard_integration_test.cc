@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shard/test_util.h"
-#include "tests/shard_process.h"
+#include "tests/quarry_process.h"
 
 namespace quarry {
 namespace {

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "services/cli/router_command.h"
 #include "services/cli/shard_command.h"
 
 int main(int argc, char** argv) {
@@ -9,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::function<int()> run;
   quarry::cli::AddShardCommand(app, &run);
+  quarry::cli::AddRouterCommand(app, &run);
   CLI11_PARSE(app, argc, argv);
   return run ? run() : 0;
 }

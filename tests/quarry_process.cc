@@ -1,4 +1,4 @@
-#include "tests/shard_process.h"
+#include "tests/quarry_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -29,19 +29,22 @@ std::string QuarryBinary() {
   return bin ? bin : "quarry";
 }
 
-ShardProcess::ShardProcess(std::vector<std::string> args)
-    : args_(std::move(args)), port_file_(TempPath("port")), log_file_(TempPath("log")) {}
+QuarryProcess::QuarryProcess(std::string command, std::vector<std::string> args)
+    : command_(std::move(command)),
+      args_(std::move(args)),
+      port_file_(TempPath("port")),
+      log_file_(TempPath("log")) {}
 
-ShardProcess::~ShardProcess() {
+QuarryProcess::~QuarryProcess() {
   if (pid_ > 0) Kill();
   unlink(port_file_.c_str());
   unlink(log_file_.c_str());
 }
 
-absl::Status ShardProcess::Start(std::chrono::milliseconds timeout) {
+absl::Status QuarryProcess::Start(std::chrono::milliseconds timeout) {
   unlink(port_file_.c_str());
-  std::vector<std::string> argv = {QuarryBinary(), "shard",       "--listen",
-                                   "127.0.0.1:0",  "--port-file", port_file_};
+  std::vector<std::string> argv = {QuarryBinary(), command_,      "--listen",
+                                   listen_,        "--port-file", port_file_};
   argv.insert(argv.end(), args_.begin(), args_.end());
   pid_ = fork();
   if (pid_ < 0) return absl::InternalError("fork failed");
@@ -62,17 +65,19 @@ absl::Status ShardProcess::Start(std::chrono::milliseconds timeout) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return absl::FailedPreconditionError(
-          absl::StrCat("quarry shard exited with status ", status, ":\n", Log()));
+          absl::StrCat("quarry exited with status ", status, ":\n", Log()));
     }
     std::ifstream in(port_file_);
     if (in >> port && port > 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (port == 0) return absl::DeadlineExceededError("quarry shard did not bind a port:\n" + Log());
+  if (port == 0) return absl::DeadlineExceededError("quarry did not bind a port:\n" + Log());
 
   address_ = absl::StrCat("127.0.0.1:", port);
+  listen_ = address_;
   channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-  stub_ = v1::Shard::NewStub(channel_);
+  shard_stub_ = v1::Shard::NewStub(channel_);
+  router_stub_ = v1::Router::NewStub(channel_);
   auto health = grpc::health::v1::Health::NewStub(channel_);
   while (std::chrono::steady_clock::now() < deadline) {
     grpc::ClientContext context;
@@ -87,14 +92,14 @@ absl::Status ShardProcess::Start(std::chrono::milliseconds timeout) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return absl::FailedPreconditionError(
-          absl::StrCat("quarry shard exited with status ", status, ":\n", Log()));
+          absl::StrCat("quarry exited with status ", status, ":\n", Log()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return absl::DeadlineExceededError("quarry shard did not become SERVING:\n" + Log());
+  return absl::DeadlineExceededError("quarry did not become SERVING:\n" + Log());
 }
 
-int ShardProcess::WaitForExit(std::chrono::milliseconds timeout) {
+int QuarryProcess::WaitForExit(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -108,13 +113,13 @@ int ShardProcess::WaitForExit(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-int ShardProcess::Terminate(std::chrono::milliseconds timeout) {
+int QuarryProcess::Terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
   return WaitForExit(timeout);
 }
 
-void ShardProcess::Kill() {
+void QuarryProcess::Kill() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);
   int status;
@@ -122,7 +127,15 @@ void ShardProcess::Kill() {
   pid_ = -1;
 }
 
-std::string ShardProcess::Log() const {
+void QuarryProcess::Pause() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void QuarryProcess::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+std::string QuarryProcess::Log() const {
   std::ifstream in(log_file_);
   std::stringstream contents;
   contents << in.rdbuf();

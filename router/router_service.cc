@@ -1,0 +1,298 @@
+#include "router/router_service.h"
+
+#include <future>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "router/merge.h"
+#include "router/placement.h"
+#include "router/replicated_write.h"
+#include "services/runtime/status.h"
+#include "shard/request_validation.h"
+
+namespace quarry::router {
+namespace {
+
+const grpc::Status kDraining(grpc::StatusCode::UNAVAILABLE,
+                             "the router is shutting down; retry on another router");
+const grpc::Status kNoShardsYet(grpc::StatusCode::UNAVAILABLE,
+                                "the router has not reached any shard yet; retry shortly");
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// Which documents of a request go to which shard, in request order.
+std::map<uint32_t, std::vector<int>> GroupByShard(const v1::IngestRequest& request,
+                                                  uint32_t shard_count) {
+  std::map<uint32_t, std::vector<int>> groups;
+  for (int i = 0; i < request.documents_size(); ++i) {
+    const v1::Document& doc = request.documents(i).document();
+    groups[PlaceDocument(doc.tenant(), doc.id(), shard_count)].push_back(i);
+  }
+  return groups;
+}
+
+void FillDocumentWrite(const ShardWriteResult& result, uint32_t shard, const std::string& doc_id,
+                       v1::DocumentWrite* out) {
+  out->set_doc_id(doc_id);
+  out->set_shard(shard);
+  for (const std::string& address : result.acked) out->add_acked_replicas(address);
+  for (const std::string& address : result.failed) out->add_failed_replicas(address);
+  out->set_ok(result.quorum);
+  out->set_error(result.error);
+}
+
+// The status for a request whose writes did not all reach their quorum.
+grpc::Status WriteFailure(const std::map<uint32_t, ShardWriteResult>& results) {
+  std::vector<std::string> problems;
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  for (const auto& [shard, result] : results) {
+    if (result.quorum) continue;
+    if (code == grpc::StatusCode::OK) code = result.code;
+    problems.push_back(absl::StrCat("shard ", shard, ": ", result.error));
+  }
+  if (problems.empty()) return grpc::Status::OK;
+  return grpc::Status(
+      code, absl::StrCat("write not acknowledged by a quorum: ", absl::StrJoin(problems, "; ")));
+}
+
+}  // namespace
+
+RouterService::RouterService(Cluster* cluster, embed::Embedder* embedder,
+                             const RouterOptions& options)
+    : cluster_(cluster), embedder_(embedder), options_(options) {}
+
+std::chrono::system_clock::time_point RouterService::Deadline(
+    const grpc::ServerContext& context) const {
+  const auto now = std::chrono::system_clock::now();
+  const auto caller = context.deadline();
+  if (caller > now + std::chrono::hours(24 * 365)) return now + options_.default_timeout;
+  return caller;
+}
+
+grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::IngestRequest* request,
+                                   v1::IngestResponse* response) {
+  runtime::CallGate::Pass pass(gate_);
+  if (!pass.admitted()) return kDraining;
+  std::optional<shard::RequestLimits> limits = cluster_->limits();
+  if (!limits) return kNoShardsYet;
+
+  // Chunks sent without vectors are embedded from their text.
+  v1::UpsertRequest upsert;
+  *upsert.mutable_documents() = request->documents();
+  std::vector<std::string> texts;
+  std::vector<v1::Chunk*> to_embed;
+  for (int d = 0; d < upsert.documents_size(); ++d) {
+    for (int c = 0; c < upsert.documents(d).chunks_size(); ++c) {
+      v1::Chunk* chunk = upsert.mutable_documents(d)->mutable_chunks(c);
+      if (!chunk->vector().empty()) continue;
+      if (embedder_ == nullptr) {
+        return Invalid(absl::StrCat("documents[", d, "].chunks[", c,
+                                    "] has no vector and the router has no embedder"));
+      }
+      texts.push_back(chunk->text());
+      to_embed.push_back(chunk);
+    }
+  }
+  if (!texts.empty()) {
+    absl::StatusOr<std::vector<std::vector<float>>> vectors = embedder_->Embed(texts);
+    if (!vectors.ok()) return runtime::ToGrpcStatus(vectors.status());
+    for (size_t i = 0; i < to_embed.size(); ++i) {
+      to_embed[i]->mutable_vector()->Assign((*vectors)[i].begin(), (*vectors)[i].end());
+    }
+  }
+  absl::Status valid = shard::ValidateUpsert(upsert, *limits);
+  if (!valid.ok()) return runtime::ToGrpcStatus(valid);
+
+  // One write per shard, all shards at once.
+  const auto deadline = Deadline(*context);
+  std::map<uint32_t, std::vector<int>> groups = GroupByShard(*request, cluster_->shard_count());
+  std::map<uint32_t, std::future<ShardWriteResult>> pending;
+  for (const auto& [shard, documents] : groups) {
+    auto write = std::make_shared<ShardWrite>();
+    write->upsert.emplace();
+    for (int i : documents) *write->upsert->add_documents() = upsert.documents(i);
+    pending[shard] =
+        std::async(std::launch::async, [this, shard = shard, write, request, deadline] {
+          return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline);
+        });
+  }
+  std::map<uint32_t, ShardWriteResult> results;
+  for (auto& [shard, future] : pending) results[shard] = future.get();
+
+  response->mutable_documents()->Reserve(request->documents_size());
+  for (int i = 0; i < request->documents_size(); ++i) response->add_documents();
+  for (const auto& [shard, documents] : groups) {
+    for (int i : documents) {
+      FillDocumentWrite(results[shard], shard, request->documents(i).document().id(),
+                        response->mutable_documents(i));
+      response->set_chunks(response->chunks() + request->documents(i).chunks_size());
+    }
+  }
+  return WriteFailure(results);
+}
+
+grpc::Status RouterService::Delete(grpc::ServerContext* context,
+                                   const v1::RouterDeleteRequest* request,
+                                   v1::RouterDeleteResponse* response) {
+  runtime::CallGate::Pass pass(gate_);
+  if (!pass.admitted()) return kDraining;
+  std::optional<shard::RequestLimits> limits = cluster_->limits();
+  if (!limits) return kNoShardsYet;
+  v1::DeleteRequest all;
+  all.set_tenant(request->tenant());
+  *all.mutable_doc_ids() = request->doc_ids();
+  absl::Status valid = shard::ValidateDelete(all, *limits);
+  if (!valid.ok()) return runtime::ToGrpcStatus(valid);
+
+  const auto deadline = Deadline(*context);
+  std::map<uint32_t, std::vector<std::string>> groups;
+  for (const std::string& id : request->doc_ids()) {
+    groups[PlaceDocument(request->tenant(), id, cluster_->shard_count())].push_back(id);
+  }
+  std::map<uint32_t, std::future<ShardWriteResult>> pending;
+  for (const auto& [shard, ids] : groups) {
+    auto write = std::make_shared<ShardWrite>();
+    write->remove.emplace();
+    write->remove->set_tenant(request->tenant());
+    for (const std::string& id : ids) write->remove->add_doc_ids(id);
+    pending[shard] =
+        std::async(std::launch::async, [this, shard = shard, write, request, deadline] {
+          return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline);
+        });
+  }
+  std::map<uint32_t, ShardWriteResult> results;
+  for (auto& [shard, future] : pending) results[shard] = future.get();
+
+  for (const auto& [shard, ids] : groups) {
+    const ShardWriteResult& result = results[shard];
+    for (const std::string& id : ids)
+      FillDocumentWrite(result, shard, id, response->add_documents());
+    response->set_documents_deleted(response->documents_deleted() +
+                                    result.remove.documents_deleted());
+    response->set_chunks_deleted(response->chunks_deleted() + result.remove.chunks_deleted());
+    for (const std::string& id : result.remove.not_found()) response->add_not_found(id);
+  }
+  return WriteFailure(results);
+}
+
+grpc::Status RouterService::Search(grpc::ServerContext* context,
+                                   const v1::RouterSearchRequest* request,
+                                   v1::RouterSearchResponse* response) {
+  runtime::CallGate::Pass pass(gate_);
+  if (!pass.admitted()) return kDraining;
+  std::optional<shard::RequestLimits> limits = cluster_->limits();
+  if (!limits) return kNoShardsYet;
+
+  v1::SearchRequest shard_request;
+  if (!request->vector().empty() && !request->text().empty()) {
+    return Invalid("give either vector or text, not both");
+  }
+  if (!request->vector().empty()) {
+    *shard_request.mutable_vector() = request->vector();
+  } else if (!request->text().empty()) {
+    if (embedder_ == nullptr) {
+      return Invalid("text queries need an embedder and the router has none; send a vector");
+    }
+    absl::StatusOr<std::vector<std::vector<float>>> vectors = embedder_->Embed({request->text()});
+    if (!vectors.ok()) return runtime::ToGrpcStatus(vectors.status());
+    shard_request.mutable_vector()->Assign((*vectors)[0].begin(), (*vectors)[0].end());
+  } else {
+    return Invalid("the request has neither a vector nor text");
+  }
+  shard_request.set_k(request->k());
+  *shard_request.mutable_principal() = request->principal();
+  *shard_request.mutable_filter() = request->filter();
+  *shard_request.mutable_params() = request->params();
+  shard_request.set_include_text(request->include_text());
+  shard_request.set_include_metadata(request->include_metadata());
+  absl::Status valid = shard::ValidateSearch(shard_request, *limits);
+  if (!valid.ok()) return runtime::ToGrpcStatus(valid);
+
+  const auto deadline = Deadline(*context) - options_.merge_margin;
+  if (deadline <= std::chrono::system_clock::now()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "the deadline leaves no time to ask the shards");
+  }
+  std::vector<ShardAnswer> answers =
+      FanOutSearch(*cluster_, shard_request, deadline, options_.hedge);
+
+  std::vector<std::vector<v1::Hit>> hits;
+  v1::Coverage* coverage = response->mutable_coverage();
+  coverage->set_shards_total(answers.size());
+  std::vector<std::string> problems;
+  bool all_timed_out = true;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ShardAnswer& answer = answers[i];
+    if (answer.ok) {
+      coverage->set_shards_ok(coverage->shards_ok() + 1);
+      hits.emplace_back(std::make_move_iterator(answer.response.mutable_hits()->begin()),
+                        std::make_move_iterator(answer.response.mutable_hits()->end()));
+      all_timed_out = false;
+      continue;
+    }
+    coverage->add_missing_shards(i);
+    all_timed_out &= answer.error.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+    problems.push_back(absl::StrCat("shard ", i, ": ", answer.error.error_message()));
+  }
+  if (!problems.empty()) {
+    const std::string detail = absl::StrJoin(problems, "; ");
+    if (coverage->shards_ok() == 0) {
+      return grpc::Status(
+          all_timed_out ? grpc::StatusCode::DEADLINE_EXCEEDED : grpc::StatusCode::UNAVAILABLE,
+          absl::StrCat("no shard answered: ", detail));
+    }
+    if (request->require_full_coverage()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          absl::StrCat("full coverage was required: ", detail));
+    }
+    response->set_partial(true);
+  }
+  for (v1::Hit& hit : MergeTopK(std::move(hits), request->k(), request->max_hits_per_document())) {
+    *response->add_hits() = std::move(hit);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
+                                      v1::GetStatusResponse* response) {
+  runtime::CallGate::Pass pass(gate_);
+  if (!pass.admitted()) return kDraining;
+  if (std::optional<shard::RequestLimits> limits = cluster_->limits()) {
+    response->set_dimension(limits->dimension);
+    response->set_metric(std::string(shard::MetricName(limits->metric)));
+  }
+  for (uint32_t i = 0; i < cluster_->shard_count(); ++i) {
+    ShardGroup group = cluster_->Shard(i);
+    v1::ShardStatus* shard = response->add_shards();
+    shard->set_shard(i);
+    shard->set_hedge_delay_ms(HedgeDelay(group, options_.hedge).count() / 1000.0);
+    for (const std::shared_ptr<Replica>& replica : group.replicas) {
+      v1::ReplicaStatus* status = shard->add_replicas();
+      status->set_address(replica->address());
+      status->set_healthy(replica->healthy());
+      status->set_ejected(replica->ejected());
+      status->set_stale(replica->stale());
+      status->set_pending_writes(replica->pending_writes());
+      status->set_outstanding(replica->outstanding());
+      status->set_latency_p50_ms(
+          replica->latency().Quantile(0.5, std::chrono::microseconds(0), 1).count() / 1000.0);
+      status->set_latency_p99_ms(
+          replica->latency().Quantile(0.99, std::chrono::microseconds(0), 1).count() / 1000.0);
+      status->set_error(replica->last_error());
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+      grpc::Status stats =
+          replica->stub().Stats(&context, v1::StatsRequest(), status->mutable_stats());
+      if (!stats.ok()) {
+        status->clear_stats();
+        status->set_error(stats.error_message());
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace quarry::router

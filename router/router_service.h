@@ -1,0 +1,54 @@
+// The gRPC face of the router: validates requests against the shards' limits, embeds text,
+// and runs placement, replicated writes and the hedged fan-out search.
+//
+// Thread-safe.
+#ifndef QUARRY_ROUTER_ROUTER_SERVICE_H_
+#define QUARRY_ROUTER_ROUTER_SERVICE_H_
+
+#include <chrono>
+
+#include "quarry/v1/router.grpc.pb.h"
+#include "router/cluster.h"
+#include "router/fanout_search.h"
+#include "services/embed/embedder.h"
+#include "services/runtime/call_gate.h"
+
+namespace quarry::router {
+
+struct RouterOptions {
+  HedgeOptions hedge;
+  // Used when the caller sets no deadline.
+  std::chrono::milliseconds default_timeout{10000};
+  // Time kept back from the caller's deadline to merge the shards' answers.
+  std::chrono::milliseconds merge_margin{5};
+};
+
+class RouterService final : public v1::Router::Service {
+ public:
+  // `cluster` must outlive the service; `embedder` may be null (then text needs vectors).
+  RouterService(Cluster* cluster, embed::Embedder* embedder, const RouterOptions& options);
+
+  runtime::CallGate& gate() { return gate_; }
+
+  grpc::Status Ingest(grpc::ServerContext* context, const v1::IngestRequest* request,
+                      v1::IngestResponse* response) override;
+  grpc::Status Delete(grpc::ServerContext* context, const v1::RouterDeleteRequest* request,
+                      v1::RouterDeleteResponse* response) override;
+  grpc::Status Search(grpc::ServerContext* context, const v1::RouterSearchRequest* request,
+                      v1::RouterSearchResponse* response) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
+                         v1::GetStatusResponse* response) override;
+
+ private:
+  // The caller's deadline, or the default when it set none.
+  std::chrono::system_clock::time_point Deadline(const grpc::ServerContext& context) const;
+
+  Cluster* const cluster_;
+  embed::Embedder* const embedder_;
+  const RouterOptions options_;
+  runtime::CallGate gate_;
+};
+
+}  // namespace quarry::router
+
+#endif  // QUARRY_ROUTER_ROUTER_SERVICE_H_

@@ -1,0 +1,180 @@
+#include "services/cli/router_command.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "router/cluster.h"
+#include "router/router_service.h"
+#include "router/topology.h"
+#include "services/runtime/log.h"
+#include "services/runtime/server.h"
+
+namespace quarry::cli {
+namespace {
+
+struct RouterFlags {
+  std::string listen = "127.0.0.1:7300";
+  std::string topology_file;
+  double default_timeout_s = 10;
+  double hedge_quantile = 0.95;
+  double hedge_delay_ms = 0;
+  double initial_hedge_delay_ms = 20;
+  int eject_after_errors = 3;
+  double eject_seconds = 2;
+  double health_interval_s = 0.5;
+  double drain_s = 10;
+  int max_message_mb = 64;
+  std::string port_file;
+  std::string log_level = "info";
+  bool log_json = false;
+};
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+int RunRouter(const RouterFlags& flags) {
+  runtime::BlockTerminationSignals();
+  absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
+  auto log = runtime::Logger("router");
+  if (!logging.ok()) {
+    log->error("{}", logging.message());
+    return 2;
+  }
+  absl::StatusOr<router::Topology> topology = router::LoadTopology(flags.topology_file);
+  if (!topology.ok()) {
+    log->error("{}", topology.status().message());
+    return 2;
+  }
+  size_t replicas = 0;
+  for (const router::ShardTopology& shard : topology->shards) replicas += shard.replicas.size();
+  log->info(
+      "quarry {} router starting: listen={} topology={} ({} shards, {} replicas) "
+      "timeout={}s hedge_quantile={} hedge_delay_ms={}",
+      runtime::Version(), flags.listen, flags.topology_file, topology->shards.size(), replicas,
+      flags.default_timeout_s, flags.hedge_quantile, flags.hedge_delay_ms);
+
+  router::ClusterOptions cluster_options;
+  cluster_options.replica.eject_after_errors = flags.eject_after_errors;
+  cluster_options.replica.eject_for = Millis(flags.eject_seconds);
+  cluster_options.health_interval = Millis(flags.health_interval_s);
+  router::Cluster cluster(*topology, cluster_options);
+  cluster.Start();
+
+  router::RouterOptions options;
+  options.default_timeout = Millis(flags.default_timeout_s);
+  options.hedge.quantile = flags.hedge_quantile;
+  options.hedge.fixed_delay =
+      std::chrono::microseconds(static_cast<int64_t>(flags.hedge_delay_ms * 1000));
+  options.hedge.initial_delay =
+      std::chrono::microseconds(static_cast<int64_t>(flags.initial_hedge_delay_ms * 1000));
+  // TODO(#4): the configured embedder (hash or OpenAI-compatible) embeds text.
+  router::RouterService service(&cluster, /*embedder=*/nullptr, options);
+
+  runtime::GrpcServerOptions server_options;
+  server_options.listen = flags.listen;
+  server_options.max_receive_message_bytes = flags.max_message_mb << 20;
+  server_options.max_send_message_bytes = flags.max_message_mb << 20;
+  absl::StatusOr<runtime::RunningServer> server =
+      runtime::StartGrpcServer(server_options, {&service});
+  if (!server.ok()) {
+    log->error("{}", server.status().message());
+    return 1;
+  }
+  log->info("listening on port {}", server->port);
+  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << server->port << "\n";
+
+  // SERVING once the shards have told their limits, so requests can be validated.
+  // TODO(#7): report degraded service when a shard has no healthy replica.
+  std::atomic<bool> stopping{false};
+  std::thread readiness([&] {
+    while (!stopping && !cluster.limits()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!stopping) {
+      runtime::SetServing(*server->server, true);
+      log->info("serving");
+    }
+  });
+
+  int signal_number;
+  while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
+    absl::StatusOr<router::Topology> reloaded = router::LoadTopology(flags.topology_file);
+    absl::Status applied = reloaded.ok() ? cluster.Reload(*reloaded) : reloaded.status();
+    if (applied.ok()) {
+      log->info("reloaded the topology from {}", flags.topology_file);
+    } else {
+      log->error("kept the old topology: {}", applied.message());
+    }
+  }
+  log->info("received signal {}; draining", signal_number);
+  stopping = true;
+  readiness.join();
+  runtime::DrainAndShutdown(*server->server, service.gate(), Millis(flags.drain_s));
+  log->info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+
+void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
+  auto flags = std::make_shared<RouterFlags>();
+  CLI::App* command = app.add_subcommand(
+      "router", "Serve the retrieval API: place documents on shards, fan searches out, merge");
+  command->add_option("--listen", flags->listen, "Address to serve gRPC on (host:port)")
+      ->capture_default_str();
+  command
+      ->add_option("--topology", flags->topology_file,
+                   "YAML file listing the shards and their replicas; SIGHUP reloads it")
+      ->required();
+  command
+      ->add_option("--default-timeout", flags->default_timeout_s,
+                   "Seconds a search may take when the caller sets no deadline")
+      ->capture_default_str();
+  command
+      ->add_option("--hedge-quantile", flags->hedge_quantile,
+                   "Ask a second replica when the first is slower than this quantile of "
+                   "the shard's recent latency")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 1.0));
+  command
+      ->add_option("--hedge-delay-ms", flags->hedge_delay_ms,
+                   "A fixed hedge delay instead of the quantile (0: use the quantile)")
+      ->capture_default_str();
+  command
+      ->add_option("--initial-hedge-delay-ms", flags->initial_hedge_delay_ms,
+                   "Hedge delay until a shard's latency is known")
+      ->capture_default_str();
+  command
+      ->add_option("--eject-after-errors", flags->eject_after_errors,
+                   "Consecutive errors that take a replica out of rotation")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  command
+      ->add_option("--eject-seconds", flags->eject_seconds,
+                   "How long an ejected replica stays out before health checks may "
+                   "bring it back")
+      ->capture_default_str();
+  command
+      ->add_option("--health-interval", flags->health_interval_s,
+                   "Seconds between health checks of every replica")
+      ->capture_default_str();
+  command
+      ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
+      ->capture_default_str();
+  command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
+      ->capture_default_str();
+  command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
+  command->callback([flags, run] { *run = [flags] { return RunRouter(*flags); }; });
+}
+
+}  // namespace quarry::cli

@@ -1,0 +1,72 @@
+// Runs the real `quarry` binary as a child process for tests that cross processes: it starts
+// a service (`quarry shard`, `quarry router`, ...) on a free loopback port, waits for gRPC
+// health to say SERVING, hands out stubs, and stops the process with SIGTERM or SIGKILL.
+#ifndef QUARRY_TESTS_QUARRY_PROCESS_H_
+#define QUARRY_TESTS_QUARRY_PROCESS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "quarry/v1/router.grpc.pb.h"
+#include "quarry/v1/shard.grpc.pb.h"
+
+namespace quarry::testing {
+
+// The `quarry` binary under test: $QUARRY_BIN, set by CTest.
+std::string QuarryBinary();
+
+class QuarryProcess {
+ public:
+  // Runs `quarry <command> <args>`; --listen and --port-file are added.
+  QuarryProcess(std::string command, std::vector<std::string> args);
+  ~QuarryProcess();  // SIGKILLs the process if it still runs
+
+  // Starts the process and waits until it is SERVING or `timeout` passes. A process started
+  // again (after Kill or Terminate) listens on the address it had.
+  absl::Status Start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+  // Sends SIGTERM and waits for the exit status (-1 when it did not exit in time).
+  int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Sends SIGKILL and reaps the process.
+  void Kill();
+  // Waits for a process that is expected to exit by itself; returns its exit status.
+  int WaitForExit(std::chrono::milliseconds timeout);
+
+  // Stops the process without reaping it, and lets it go on again.
+  void Pause();
+  void Resume();
+
+  v1::Shard::Stub& stub() { return *shard_stub_; }
+  v1::Router::Stub& router() { return *router_stub_; }
+  const std::string& address() const { return address_; }
+  // What the process wrote to stderr so far.
+  std::string Log() const;
+
+ private:
+  std::string command_;
+  std::string listen_ = "127.0.0.1:0";
+  std::vector<std::string> args_;
+  std::string port_file_;
+  std::string log_file_;
+  pid_t pid_ = -1;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Shard::Stub> shard_stub_;
+  std::unique_ptr<v1::Router::Stub> router_stub_;
+};
+
+// The `quarry shard` process of the tests.
+class ShardProcess : public QuarryProcess {
+ public:
+  explicit ShardProcess(std::vector<std::string> args) : QuarryProcess("shard", std::move(args)) {}
+};
+
+}  // namespace quarry::testing
+
+#endif  // QUARRY_TESTS_QUARRY_PROCESS_H_
