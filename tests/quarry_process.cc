@@ -127,6 +127,10 @@ void QuarryProcess::Kill() {
   pid_ = -1;
 }
 
+void QuarryProcess::Signal(int signal_number) {
+  if (pid_ > 0) kill(pid_, signal_number);
+}
+
 void QuarryProcess::Pause() {
   if (pid_ > 0) kill(pid_, SIGSTOP);
 }

@@ -38,6 +38,9 @@ class QuarryProcess {
   // Waits for a process that is expected to exit by itself; returns its exit status.
   int WaitForExit(std::chrono::milliseconds timeout);
 
+  // Sends `signal_number` to the process.
+  void Signal(int signal_number);
+
   // Stops the process without reaping it, and lets it go on again.
   void Pause();
   void Resume();

@@ -1,6 +1,7 @@
 // The router over real shard processes on loopback: the exact merge, stable placement,
 // partial results when a shard dies, replicas, hedging around a slow replica, deadlines.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -319,6 +320,39 @@ TEST(Router, RejectsBadInputLikeTheShardsDo) {
   grpc::Status status = Ingest(cluster.router(), wrong);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("documents[0].chunks[0].vector"), std::string::npos);
+}
+
+TEST(Router, SighupReloadsReplicasButRefusesADifferentShardCount) {
+  TestCluster cluster(1, 2, kDim);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto replica_count = [&] {
+    grpc::ClientContext context;
+    v1::GetStatusResponse status;
+    EXPECT_TRUE(cluster.router().router().GetStatus(&context, {}, &status).ok());
+    return std::make_pair(status.shards_size(), status.shards(0).replicas_size());
+  };
+  EXPECT_EQ(replica_count(), std::make_pair(1, 2));
+
+  std::ofstream(cluster.topology_path())
+      << "shards:\n  - replicas: [" << cluster.replica(0, 0).address() << "]\n";
+  cluster.router().Signal(SIGHUP);
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (replica_count().second != 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(replica_count(), std::make_pair(1, 1));
+
+  std::ofstream(cluster.topology_path())
+      << "shards:\n  - replicas: [" << cluster.replica(0, 0).address() << "]\n"
+      << "  - replicas: [" << cluster.replica(0, 1).address() << "]\n";
+  cluster.router().Signal(SIGHUP);
+  deadline = Clock::now() + std::chrono::seconds(5);
+  while (cluster.router().Log().find("kept the old topology") == std::string::npos &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(cluster.router().Log().find("changing the number of shards"), std::string::npos);
+  EXPECT_EQ(replica_count(), std::make_pair(1, 1));
 }
 
 TEST(Router, ABadTopologyStopsStartUpNamingTheLine) {
