@@ -8,6 +8,10 @@ namespace quarry::router {
 LatencyWindow::LatencyWindow(size_t capacity) : capacity_(capacity) { samples_.reserve(capacity); }
 
 void LatencyWindow::Record(std::chrono::microseconds latency) {
+  const double previous = average_us_.load(std::memory_order_relaxed);
+  average_us_.store(previous == 0 ? latency.count() : 0.9 * previous + 0.1 * latency.count(),
+                    std::memory_order_relaxed);
+  ++recorded_;
   std::lock_guard lock(mu_);
   if (samples_.size() < capacity_) {
     samples_.push_back(latency.count());
@@ -31,6 +35,21 @@ std::chrono::microseconds LatencyWindow::Quantile(double q, std::chrono::microse
       q <= 0 ? 0 : std::min(n - 1, static_cast<size_t>(std::ceil(q * static_cast<double>(n))) - 1);
   std::nth_element(sorted.begin(), sorted.begin() + rank, sorted.end());
   return std::chrono::microseconds(sorted[rank]);
+}
+
+std::chrono::microseconds LatencyWindow::CachedQuantile(double q,
+                                                        std::chrono::microseconds fallback,
+                                                        size_t refresh) const {
+  const size_t recorded = recorded_.load();
+  const int64_t cached = cached_us_.load();
+  if (cached >= 0 && recorded - cached_at_.load() < refresh) {
+    return std::chrono::microseconds(cached);
+  }
+  std::chrono::microseconds value = Quantile(q, std::chrono::microseconds(-1));
+  if (value.count() < 0) return fallback;
+  cached_us_.store(value.count());
+  cached_at_.store(recorded);
+  return value;
 }
 
 size_t LatencyWindow::size() const {

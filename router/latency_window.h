@@ -5,6 +5,7 @@
 #ifndef QUARRY_ROUTER_LATENCY_WINDOW_H_
 #define QUARRY_ROUTER_LATENCY_WINDOW_H_
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <vector>
@@ -24,11 +25,22 @@ class LatencyWindow {
 
   size_t size() const;
 
+  // An exponentially weighted average of the samples, cheap enough to read on every request.
+  double average_us() const { return average_us_.load(std::memory_order_relaxed); }
+
+  // Quantile(q, fallback, min_samples), recomputed at most once per `refresh` new samples.
+  std::chrono::microseconds CachedQuantile(double q, std::chrono::microseconds fallback,
+                                           size_t refresh = 32) const;
+
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
   std::vector<int64_t> samples_;  // microseconds; guarded by mu_
   size_t next_ = 0;               // guarded by mu_
+  std::atomic<double> average_us_{0};
+  mutable std::atomic<int64_t> cached_us_{-1};
+  mutable std::atomic<size_t> recorded_{0};
+  mutable std::atomic<size_t> cached_at_{0};
 };
 
 }  // namespace quarry::router
