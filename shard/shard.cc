@@ -30,6 +30,17 @@ void Normalize(google::protobuf::RepeatedField<float>& vector) {
   for (float& x : vector) x *= scale;
 }
 
+VectorIndexOptions IndexOptions(const ShardOptions& options) {
+  VectorIndexOptions index;
+  index.dimension = options.dimension;
+  index.metric = options.metric;
+  index.spec = options.index_spec;
+  index.train_min = options.train_min;
+  index.default_nprobe = options.default_nprobe;
+  index.default_ef_search = options.default_ef_search;
+  return index;
+}
+
 // Copies the document's attributes onto each chunk, assigns ids and normalises vectors.
 PreparedDocument Prepare(const v1::DocumentChunks& entry, Metric metric) {
   const v1::Document& doc = entry.document();
@@ -71,14 +82,7 @@ absl::StatusOr<std::unique_ptr<Shard>> Shard::Open(ShardOptions options) {
         absl::StrCat("dimension must be from 1 to 65536, got ", options.dimension));
   }
   // Validate the spec before touching the data directory.
-  VectorIndexOptions index_options;
-  index_options.dimension = options.dimension;
-  index_options.metric = options.metric;
-  index_options.spec = options.index_spec;
-  index_options.train_min = options.train_min;
-  index_options.default_nprobe = options.default_nprobe;
-  index_options.default_ef_search = options.default_ef_search;
-  absl::StatusOr<std::unique_ptr<VectorIndex>> index = VectorIndex::Create(index_options);
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index = VectorIndex::Create(IndexOptions(options));
   if (!index.ok()) return index.status();
 
   std::error_code error;
@@ -110,13 +114,7 @@ absl::StatusOr<std::unique_ptr<Shard>> Shard::Open(ShardOptions options) {
 absl::Status Shard::Recover(const std::string& stored_spec) {
   auto log = runtime::Logger("shard");
   auto start = std::chrono::steady_clock::now();
-  VectorIndexOptions index_options;
-  index_options.dimension = options_.dimension;
-  index_options.metric = options_.metric;
-  index_options.spec = options_.index_spec;
-  index_options.train_min = options_.train_min;
-  index_options.default_nprobe = options_.default_nprobe;
-  index_options.default_ef_search = options_.default_ef_search;
+  const VectorIndexOptions index_options = IndexOptions(options_);
 
   const StoreCounts counts = store_->counts();
   absl::StatusOr<std::unique_ptr<VectorIndex>> loaded =
