@@ -60,9 +60,22 @@ grpc::Status WriteFailure(const std::map<uint32_t, ShardWriteResult>& results) {
 
 }  // namespace
 
-RouterService::RouterService(Cluster* cluster, embed::Embedder* embedder,
+RouterService::RouterService(Cluster* cluster, EmbedderFactory embedder_factory,
                              const RouterOptions& options)
-    : cluster_(cluster), embedder_(embedder), options_(options) {}
+    : cluster_(cluster), embedder_factory_(std::move(embedder_factory)), options_(options) {}
+
+absl::StatusOr<embed::Embedder*> RouterService::GetEmbedder(int dimension) {
+  if (!embedder_factory_) {
+    return absl::InvalidArgumentError("the router has no embedder; send vectors, not text");
+  }
+  std::lock_guard lock(embedder_mu_);
+  if (embedder_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<embed::Embedder>> made = embedder_factory_(dimension);
+    if (!made.ok()) return made.status();
+    embedder_ = *std::move(made);
+  }
+  return embedder_.get();
+}
 
 std::chrono::system_clock::time_point RouterService::Deadline(
     const grpc::ServerContext& context) const {
@@ -88,7 +101,7 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
     for (int c = 0; c < upsert.documents(d).chunks_size(); ++c) {
       v1::Chunk* chunk = upsert.mutable_documents(d)->mutable_chunks(c);
       if (!chunk->vector().empty()) continue;
-      if (embedder_ == nullptr) {
+      if (!embedder_factory_) {
         return Invalid(absl::StrCat("documents[", d, "].chunks[", c,
                                     "] has no vector and the router has no embedder"));
       }
@@ -97,7 +110,9 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
     }
   }
   if (!texts.empty()) {
-    absl::StatusOr<std::vector<std::vector<float>>> vectors = embedder_->Embed(texts);
+    absl::StatusOr<embed::Embedder*> embedder = GetEmbedder(limits->dimension);
+    if (!embedder.ok()) return runtime::ToGrpcStatus(embedder.status());
+    absl::StatusOr<std::vector<std::vector<float>>> vectors = (*embedder)->Embed(texts);
     if (!vectors.ok()) return runtime::ToGrpcStatus(vectors.status());
     for (size_t i = 0; i < to_embed.size(); ++i) {
       to_embed[i]->mutable_vector()->Assign((*vectors)[i].begin(), (*vectors)[i].end());
@@ -193,10 +208,9 @@ grpc::Status RouterService::Search(grpc::ServerContext* context,
   if (!request->vector().empty()) {
     *shard_request.mutable_vector() = request->vector();
   } else if (!request->text().empty()) {
-    if (embedder_ == nullptr) {
-      return Invalid("text queries need an embedder and the router has none; send a vector");
-    }
-    absl::StatusOr<std::vector<std::vector<float>>> vectors = embedder_->Embed({request->text()});
+    absl::StatusOr<embed::Embedder*> embedder = GetEmbedder(limits->dimension);
+    if (!embedder.ok()) return runtime::ToGrpcStatus(embedder.status());
+    absl::StatusOr<std::vector<std::vector<float>>> vectors = (*embedder)->Embed({request->text()});
     if (!vectors.ok()) return runtime::ToGrpcStatus(vectors.status());
     shard_request.mutable_vector()->Assign((*vectors)[0].begin(), (*vectors)[0].end());
   } else {

@@ -6,6 +6,9 @@
 #define QUARRY_ROUTER_ROUTER_SERVICE_H_
 
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
 
 #include "quarry/v1/router.grpc.pb.h"
 #include "router/cluster.h"
@@ -23,10 +26,15 @@ struct RouterOptions {
   std::chrono::milliseconds merge_margin{5};
 };
 
+// Makes the embedder for vectors of the given dimension (the shards'); null: text needs vectors.
+using EmbedderFactory =
+    std::function<absl::StatusOr<std::unique_ptr<embed::Embedder>>(int dimension)>;
+
 class RouterService final : public v1::Router::Service {
  public:
-  // `cluster` must outlive the service; `embedder` may be null (then text needs vectors).
-  RouterService(Cluster* cluster, embed::Embedder* embedder, const RouterOptions& options);
+  // `cluster` must outlive the service. The embedder is made once the shards' dimension is
+  // known.
+  RouterService(Cluster* cluster, EmbedderFactory embedder_factory, const RouterOptions& options);
 
   runtime::CallGate& gate() { return gate_; }
 
@@ -40,11 +48,16 @@ class RouterService final : public v1::Router::Service {
                          v1::GetStatusResponse* response) override;
 
  private:
+  // The embedder, made on first use; INVALID_ARGUMENT when the router has none.
+  absl::StatusOr<embed::Embedder*> GetEmbedder(int dimension);
+
   // The caller's deadline, or the default when it set none.
   std::chrono::system_clock::time_point Deadline(const grpc::ServerContext& context) const;
 
   Cluster* const cluster_;
-  embed::Embedder* const embedder_;
+  const EmbedderFactory embedder_factory_;
+  std::mutex embedder_mu_;
+  std::unique_ptr<embed::Embedder> embedder_;  // guarded by embedder_mu_
   const RouterOptions options_;
   runtime::CallGate gate_;
 };

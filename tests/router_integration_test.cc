@@ -289,9 +289,36 @@ TEST(Router, AnExhaustedDeadlineIsDeadlineExceededPromptlyWithNoCallLeft) {
       grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
-TEST(Router, RejectsBadInputLikeTheShardsDo) {
+TEST(Router, EmbedsTextWithTheHashEmbedder) {
   TestCluster cluster(2, 1, kDim);
   ASSERT_TRUE(cluster.Start().ok());
+  v1::IngestRequest request;
+  const char* passages[] = {"VACUUM FULL takes an exclusive lock on the table",
+                            "CREATE INDEX builds a partial index over some rows",
+                            "pg_dump writes a consistent backup of a database"};
+  for (int i = 0; i < 3; ++i) {
+    v1::DocumentChunks* doc = request.add_documents();
+    doc->mutable_document()->set_tenant("acme");
+    doc->mutable_document()->set_id("page" + std::to_string(i));
+    v1::Chunk* chunk = doc->add_chunks();
+    chunk->set_text(passages[i]);
+  }
+  ASSERT_TRUE(Ingest(cluster.router(), request).ok());
+  v1::RouterSearchRequest query;
+  query.set_text("which lock does vacuum full take");
+  query.set_k(1);
+  query.set_include_text(true);
+  query.mutable_principal()->set_tenant("acme");
+  v1::RouterSearchResponse response;
+  ASSERT_TRUE(Search(cluster.router(), query, &response).ok());
+  ASSERT_EQ(response.hits_size(), 1);
+  EXPECT_EQ(response.hits(0).doc_id(), "page0");
+  EXPECT_EQ(response.hits(0).text(), passages[0]);
+}
+
+TEST(Router, RejectsBadInputLikeTheShardsDo) {
+  TestCluster cluster(2, 1, kDim);
+  ASSERT_TRUE(cluster.Start({"--embedder", "none"}).ok());
   auto expect_invalid = [&](const v1::RouterSearchRequest& request, const std::string& words) {
     v1::RouterSearchResponse response;
     grpc::Status status = Search(cluster.router(), request, &response);

@@ -11,6 +11,7 @@
 #include "router/cluster.h"
 #include "router/router_service.h"
 #include "router/topology.h"
+#include "services/embed/hash_embedder.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -20,6 +21,7 @@ namespace {
 struct RouterFlags {
   std::string listen = "127.0.0.1:7300";
   std::string topology_file;
+  std::string embedder = "hash";
   double default_timeout_s = 10;
   double hedge_quantile = 0.95;
   double hedge_delay_ms = 0;
@@ -73,8 +75,14 @@ int RunRouter(const RouterFlags& flags) {
       std::chrono::microseconds(static_cast<int64_t>(flags.hedge_delay_ms * 1000));
   options.hedge.initial_delay =
       std::chrono::microseconds(static_cast<int64_t>(flags.initial_hedge_delay_ms * 1000));
-  // TODO(#4): the configured embedder (hash or OpenAI-compatible) embeds text.
-  router::RouterService service(&cluster, /*embedder=*/nullptr, options);
+  router::EmbedderFactory embedder;
+  if (flags.embedder == "hash") {
+    embedder = [](int dimension) -> absl::StatusOr<std::unique_ptr<embed::Embedder>> {
+      return std::make_unique<embed::HashEmbedder>(dimension);
+    };
+  }
+  // TODO(#4): an OpenAI-compatible /v1/embeddings endpoint as the embedder.
+  router::RouterService service(&cluster, std::move(embedder), options);
 
   runtime::GrpcServerOptions server_options;
   server_options.listen = flags.listen;
@@ -132,6 +140,12 @@ void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
       ->add_option("--topology", flags->topology_file,
                    "YAML file listing the shards and their replicas; SIGHUP reloads it")
       ->required();
+  command
+      ->add_option("--embedder", flags->embedder,
+                   "How text becomes vectors: hash (built in, no model) or none (callers send "
+                   "vectors)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"hash", "none"}));
   command
       ->add_option("--default-timeout", flags->default_timeout_s,
                    "Seconds a search may take when the caller sets no deadline")
