@@ -42,16 +42,19 @@ std::optional<uint32_t> StringPool::Find(absl::string_view text) const {
   return it->second;
 }
 
-ChunkAttrs MakeChunkAttrs(const v1::Chunk& chunk, StringPool& pool) {
+ChunkAttrs MakeChunkAttrs(absl::string_view tenant, absl::string_view doc_id, uint32_t ordinal,
+                          const google::protobuf::RepeatedPtrField<std::string>& groups,
+                          const google::protobuf::Map<std::string, v1::MetadataValue>& metadata,
+                          StringPool& pool) {
   ChunkAttrs attrs;
-  attrs.tenant = pool.Intern(chunk.tenant());
-  attrs.doc = pool.Intern(chunk.doc_id());
-  attrs.ordinal = chunk.ordinal();
-  attrs.groups.reserve(chunk.acl_groups_size());
-  for (const std::string& group : chunk.acl_groups()) attrs.groups.push_back(pool.Intern(group));
+  attrs.tenant = pool.Intern(tenant);
+  attrs.doc = pool.Intern(doc_id);
+  attrs.ordinal = ordinal;
+  attrs.groups.reserve(groups.size());
+  for (const std::string& group : groups) attrs.groups.push_back(pool.Intern(group));
   SortUnique(attrs.groups);
-  attrs.metadata.reserve(chunk.metadata_size());
-  for (const auto& [key, value] : chunk.metadata()) {
+  attrs.metadata.reserve(metadata.size());
+  for (const auto& [key, value] : metadata) {
     MetadataAttr attr;
     attr.key = pool.Intern(key);
     if (value.kind_case() == v1::MetadataValue::kNumber) {

@@ -49,8 +49,15 @@ struct ChunkAttrs {
   std::vector<MetadataAttr> metadata;
 };
 
-// Copies `chunk`'s attributes, interning their strings in `pool`.
-ChunkAttrs MakeChunkAttrs(const v1::Chunk& chunk, StringPool& pool);
+// Copies a chunk's attributes, interning their strings in `pool`.
+ChunkAttrs MakeChunkAttrs(absl::string_view tenant, absl::string_view doc_id, uint32_t ordinal,
+                          const google::protobuf::RepeatedPtrField<std::string>& groups,
+                          const google::protobuf::Map<std::string, v1::MetadataValue>& metadata,
+                          StringPool& pool);
+inline ChunkAttrs MakeChunkAttrs(const v1::Chunk& chunk, StringPool& pool) {
+  return MakeChunkAttrs(chunk.tenant(), chunk.doc_id(), chunk.ordinal(), chunk.acl_groups(),
+                        chunk.metadata(), pool);
+}
 
 // True when `principal` may see `chunk`: the tenant matches and the chunk has no ACL groups
 // or shares one with the principal.

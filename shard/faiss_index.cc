@@ -51,6 +51,14 @@ FaissIndex::FaissIndex(std::unique_ptr<faiss::Index> index, Metric metric)
   is_hnsw_ = dynamic_cast<faiss::IndexHNSW*>(index_.get()) != nullptr;
   supports_selector_ = dynamic_cast<faiss::IndexFlat*>(index_.get()) != nullptr || is_hnsw_ ||
                        dynamic_cast<faiss::IndexIVF*>(index_.get()) != nullptr;
+  if (is_hnsw_) default_ef_search_ = static_cast<faiss::IndexHNSW*>(index_.get())->hnsw.efSearch;
+}
+
+void FaissIndex::SetDefaultEfSearch(int ef_search) {
+  if (!is_hnsw_ || ef_search <= 0) return;
+  std::unique_lock lock(ef_mu_);
+  static_cast<faiss::IndexHNSW*>(index_.get())->hnsw.efSearch = ef_search;
+  default_ef_search_ = ef_search;
 }
 
 FaissIndex::~FaissIndex() = default;
@@ -190,14 +198,30 @@ absl::Status FaissIndex::Search(const float* query, int64_t k, const AnnParams& 
       ivf_params.nprobe = params.nprobe > 0 ? params.nprobe : ivf->nprobe;
       chosen = &ivf_params;
     } else if (is_hnsw_) {
-      const auto* hnsw = static_cast<const faiss::IndexHNSW*>(index_.get());
-      hnsw_params.efSearch = params.ef_search > 0 ? params.ef_search : hnsw->hnsw.efSearch;
       chosen = &hnsw_params;
     } else if (selector != nullptr) {
       chosen = &plain_params;
     }
     if (chosen != nullptr) chosen->sel = const_cast<faiss::IDSelector*>(selector);
-    index_->search(1, query, k, scores, labels, chosen);
+
+    const int ef = params.ef_search > 0 ? params.ef_search : default_ef_search_;
+    hnsw_params.efSearch = ef;
+    if (!is_hnsw_ || ef == default_ef_search_) {
+      std::shared_lock lock(ef_mu_);
+      index_->search(1, query, k, scores, labels, chosen);
+    } else {
+      // Restores the default however the search ends.
+      struct EfOverride {
+        faiss::HNSW& hnsw;
+        int restore;
+        ~EfOverride() { hnsw.efSearch = restore; }
+      };
+      auto* hnsw = static_cast<faiss::IndexHNSW*>(index_.get());
+      std::unique_lock lock(ef_mu_);
+      EfOverride override_ef{hnsw->hnsw, default_ef_search_};
+      hnsw->hnsw.efSearch = ef;
+      index_->search(1, query, k, scores, labels, chosen);
+    }
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("search failed: ", Describe(e)));
   }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -66,6 +67,11 @@ class FaissIndex {
   // Approximate bytes held by the index's codes and structure.
   size_t memory_bytes() const;
 
+  // The efSearch of HNSW searches that ask for none. FAISS 1.7.3 reads efSearch from the index,
+  // not from the search parameters, so a search asking for another value sets it on the index
+  // for its duration, alone; searches at the default run side by side.
+  void SetDefaultEfSearch(int ef_search);
+
   [[nodiscard]] absl::Status Train(int64_t n, const float* vectors);
   [[nodiscard]] absl::Status Add(int64_t n, const float* vectors, const int64_t* labels);
   // Removes the vectors with these labels; returns how many were found.
@@ -88,6 +94,9 @@ class FaissIndex {
   bool is_ivf_ = false;
   bool is_hnsw_ = false;
   bool supports_selector_ = false;
+  // Shared by searches at the default efSearch, exclusive for one at another value.
+  mutable std::shared_mutex ef_mu_;
+  int default_ef_search_ = 0;
 };
 
 }  // namespace quarry::shard

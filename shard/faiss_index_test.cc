@@ -102,6 +102,38 @@ TEST(FaissIndex, IvfRemovesByLabelAndPositionalIndexesRefuse) {
   EXPECT_FALSE((*hnsw)->Add(1, data.data(), labels.data()).ok());
 }
 
+// FAISS 1.7.3 reads efSearch from the index: a per-search value must still take effect.
+TEST(FaissIndex, PerSearchEfSearchChangesHnswRecall) {
+  const int n = 3000;
+  std::vector<float> data = Vectors(n, 21);
+  auto index = FaissIndex::Create(kDim, Metric::kL2, "HNSW4");
+  ASSERT_TRUE(index.ok());
+  std::vector<int64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = i;
+  ASSERT_TRUE((*index)->Add(n, data.data(), labels.data()).ok());
+  (*index)->SetDefaultEfSearch(1);
+
+  auto recall = [&](int ef_search) {
+    int found = 0;
+    for (int q = 0; q < 200; ++q) {
+      std::vector<float> scores(1);
+      std::vector<int64_t> top(1);
+      AnnParams params{0, ef_search};
+      EXPECT_TRUE(
+          (*index)
+              ->Search(data.data() + q * 7 * kDim, 1, params, nullptr, scores.data(), top.data())
+              .ok());
+      found += top[0] == q * 7;
+    }
+    return found;
+  };
+  const int low = recall(0);  // the default, 1
+  const int high = recall(200);
+  EXPECT_EQ(high, 200);
+  EXPECT_LT(low, high);
+  EXPECT_EQ(recall(0), low);  // the default is back after an override
+}
+
 TEST(FaissIndex, WriteAndReadBack) {
   testing::TempDir dir;
   auto index = FaissIndex::Create(kDim, Metric::kInnerProduct, "HNSW8");

@@ -140,6 +140,7 @@ absl::Status Shard::Recover(const std::string& stored_spec) {
     }
     index_->Apply({IndexUpdate{store_->last_sequence(), {}, {}}});
     snapshot_sequence_ = covered;
+    if (changed->empty()) snapshot_version_ = index_->version();  // the snapshot is current
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     log->info(
@@ -335,10 +336,7 @@ v1::StatsResponse Shard::Stats() const {
   stats.set_vectors_buffered(index.buffered);
   stats.set_tombstones(index.tombstones);
   stats.set_sequence(store_->last_sequence());
-  {
-    std::lock_guard lock(snapshot_mu_);
-    stats.set_snapshot_sequence(snapshot_sequence_);
-  }
+  stats.set_snapshot_sequence(snapshot_sequence_.load());
   stats.set_index_memory_bytes(index.memory_bytes);
   stats.set_disk_bytes(store_->disk_bytes());
   stats.set_max_k(options_.limits.max_k);
@@ -367,11 +365,14 @@ absl::StatusOr<bool> Shard::MaintainOnce() {
 
 absl::Status Shard::Snapshot() {
   std::lock_guard lock(snapshot_mu_);
+  const uint64_t version = index_->version();
+  if (snapshot_version_ == version) return absl::OkStatus();  // nothing changed since
   absl::StatusOr<uint64_t> covered = index_->SaveSnapshot(SnapshotPath(options_));
   if (!covered.ok()) return covered.status();
   absl::Status status = store_->TrimChangesThrough(*covered);
   if (!status.ok()) return status;
   snapshot_sequence_ = *covered;
+  snapshot_version_ = version;
   last_snapshot_ = std::chrono::steady_clock::now();
   return absl::OkStatus();
 }

@@ -9,10 +9,12 @@
 #ifndef QUARRY_SHARD_SHARD_H_
 #define QUARRY_SHARD_SHARD_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -82,9 +84,10 @@ class Shard {
   bool stopping_ = false;  // guarded by maintenance_mu_
   std::thread maintenance_thread_;
 
-  mutable std::mutex snapshot_mu_;  // serializes Snapshot; guards the two fields below
-  uint64_t snapshot_sequence_ = 0;
+  std::mutex snapshot_mu_;                    // serializes Snapshot; guards the fields below
+  std::optional<uint64_t> snapshot_version_;  // the index version the newest snapshot holds
   std::chrono::steady_clock::time_point last_snapshot_ = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> snapshot_sequence_{0};
 };
 
 }  // namespace quarry::shard

@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(
     if (!status.ok()) return status;
   } else {
     index->main_ = *std::move(probe);
+    index->main_->SetDefaultEfSearch(options.default_ef_search);
     index->main_is_spec_ = true;
   }
   return index;
@@ -97,6 +98,7 @@ absl::Status VectorIndex::ResetMain() {
 
 void VectorIndex::Apply(absl::Span<const IndexUpdate> updates) {
   std::unique_lock lock(mu_);
+  ++version_;
   for (const IndexUpdate& update : updates) {
     for (uint64_t id : update.removed) RemoveEntryLocked(id);
     for (const v1::Chunk* chunk : update.added) {
@@ -268,15 +270,15 @@ absl::StatusOr<size_t> VectorIndex::IndexBuffered(std::chrono::microseconds budg
     slot_entries_.push_back(entry);
   }
   main_live_ += n;
+  ++version_;
   buffer_entries_.resize(first);
   buffer_vectors_.resize(first * d);
 
-  // Aim the next batch at the time budget: halve when over, grow when well under.
-  if (elapsed > budget && move_batch_ > 16) {
-    move_batch_ /= 2;
-  } else if (elapsed < budget / 2 && move_batch_ < 65536) {
-    move_batch_ *= 2;
-  }
+  // Size the next batch from this one's rate so that it holds the lock for about `budget`.
+  const double per_vector = std::max<double>(
+      1.0, std::chrono::duration<double, std::nano>(elapsed).count() / static_cast<double>(n));
+  const double fits = std::chrono::duration<double, std::nano>(budget).count() / per_vector;
+  move_batch_ = static_cast<size_t>(std::clamp(fits, 16.0, 65536.0));
   return n;
 }
 
@@ -345,6 +347,7 @@ absl::Status VectorIndex::Rebuild(const VectorSource& source) {
   absl::StatusOr<std::unique_ptr<FaissIndex>> fresh =
       FaissIndex::Create(options_.dimension, options_.metric, use_spec ? options_.spec : "Flat");
   if (!fresh.ok()) return fresh.status();
+  (*fresh)->SetDefaultEfSearch(options_.default_ef_search);
   if (!(*fresh)->is_trained()) {
     size_t sample_size =
         std::min(kept, std::max(train_min_, (*fresh)->recommended_training_size()));
@@ -384,6 +387,7 @@ absl::Status VectorIndex::Rebuild(const VectorSource& source) {
     }
   }
   main_ = *std::move(fresh);
+  ++version_;
   main_is_spec_ = use_spec;
   slot_entries_ = std::move(slot_entries);
   dead_slots_ = std::move(dead);
@@ -406,6 +410,7 @@ absl::StatusOr<size_t> VectorIndex::PurgeTombstones(bool force) {
   absl::StatusOr<size_t> removed = main_->Remove(dead_slots_);
   if (!removed.ok()) return removed.status();
   dead_slots_.clear();
+  ++version_;
   last_purge_ = now;
   return *removed;
 }

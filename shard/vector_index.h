@@ -15,6 +15,7 @@
 #ifndef QUARRY_SHARD_VECTOR_INDEX_H_
 #define QUARRY_SHARD_VECTOR_INDEX_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -130,6 +131,8 @@ class VectorIndex {
   absl::StatusOr<uint64_t> SaveSnapshot(const std::string& directory);
 
   VectorIndexStats stats() const;
+  // Grows with every change to the index; equal versions mean an unchanged index.
+  uint64_t version() const { return version_.load(); }
   uint64_t applied_sequence() const;
   int dimension() const { return options_.dimension; }
   size_t tombstones() const;
@@ -178,6 +181,8 @@ class VectorIndex {
   absl::flat_hash_map<uint32_t, int64_t> tenant_chunks_ ABSL_GUARDED_BY(mu_);
   int64_t acl_chunks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t applied_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::atomic<uint64_t> version_{0};
 
   // Guarded by maintenance_mu_.
   size_t move_batch_ = 256;  // adapted by IndexBuffered

@@ -3,6 +3,7 @@
 // SnapshotEntry per live chunk, each length-delimited) and a MANIFEST with the size and XXH3
 // hash of both. A snapshot is written beside its target and renamed into place, so a reader
 // sees a whole snapshot or none; the MANIFEST catches damage done afterwards.
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 
@@ -81,8 +82,14 @@ absl::StatusOr<uint64_t> VectorIndex::SaveSnapshot(const std::string& directory)
     header.set_next_slot(slot_entries_.size());
     for (int64_t slot : dead_slots_) header.add_dead_slots(slot);
 
+    // One coded stream for the whole table: each record is its varint length, then its bytes.
     google::protobuf::io::StringOutputStream stream(&table);
-    google::protobuf::util::SerializeDelimitedToZeroCopyStream(header, &stream);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    auto write = [&out](const google::protobuf::MessageLite& message) {
+      out.WriteVarint32(static_cast<uint32_t>(message.ByteSizeLong()));
+      message.SerializeWithCachedSizes(&out);
+    };
+    write(header);
     SnapshotEntry record;
     const size_t d = options_.dimension;
     for (const auto& [id, entry] : entries_) {
@@ -106,7 +113,7 @@ absl::StatusOr<uint64_t> VectorIndex::SaveSnapshot(const std::string& directory)
           value.set_text(pool_.Get(attr.text));
         }
       }
-      google::protobuf::util::SerializeDelimitedToZeroCopyStream(record, &stream);
+      write(record);
     }
   }
 
@@ -183,6 +190,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
     return absl::DataLossError(absl::StrCat("snapshot '", directory, "' index holds ",
                                             (*main)->ntotal(), " vectors, table ", next_slot));
   }
+  (*main)->SetDefaultEfSearch(options.default_ef_search);
   index->main_ = *std::move(main);
   index->main_is_spec_ = header.main_trained();
   index->slot_entries_.assign(next_slot, nullptr);
@@ -196,14 +204,14 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
     if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&record, &stream, &clean_eof)) {
       return absl::DataLossError(absl::StrCat("snapshot '", directory, "' table is truncated"));
     }
-    chunk.Clear();
-    chunk.set_id(record.chunk_id());
-    chunk.set_tenant(record.tenant());
-    chunk.set_doc_id(record.doc_id());
-    chunk.set_ordinal(record.ordinal());
-    *chunk.mutable_acl_groups() = record.acl_groups();
-    *chunk.mutable_metadata() = record.metadata();
     if (record.slot() < 0) {
+      chunk.Clear();
+      chunk.set_id(record.chunk_id());
+      chunk.set_tenant(record.tenant());
+      chunk.set_doc_id(record.doc_id());
+      chunk.set_ordinal(record.ordinal());
+      *chunk.mutable_acl_groups() = record.acl_groups();
+      *chunk.mutable_metadata() = record.metadata();
       if (record.buffered_vector_size() != options.dimension) {
         return absl::DataLossError(absl::StrCat("snapshot '", directory, "' has a vector of ",
                                                 record.buffered_vector_size(), " values"));
@@ -222,7 +230,8 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::LoadSnapshot(
     Entry& entry = it->second;
     entry.chunk_id = record.chunk_id();
     entry.slot = record.slot();
-    entry.attrs = MakeChunkAttrs(chunk, index->pool_);
+    entry.attrs = MakeChunkAttrs(record.tenant(), record.doc_id(), record.ordinal(),
+                                 record.acl_groups(), record.metadata(), index->pool_);
     ++index->tenant_chunks_[entry.attrs.tenant];
     if (!entry.attrs.groups.empty()) ++index->acl_chunks_;
     index->slot_entries_[entry.slot] = &entry;
