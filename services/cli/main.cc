@@ -4,6 +4,7 @@
 
 #include "services/cli/router_command.h"
 #include "services/cli/shard_command.h"
+#include "services/cli/tokens_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Quarry: a retrieval cluster for retrieval-augmented generation"};
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   quarry::cli::AddShardCommand(app, &run);
   quarry::cli::AddRouterCommand(app, &run);
+  quarry::cli::AddTokensCommand(app, &run);
   CLI11_PARSE(app, argc, argv);
   return run ? run() : 0;
 }
