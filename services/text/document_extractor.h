@@ -22,19 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/text/text_block.h"
 
 namespace quarry::text {
-
-// One unit of running text, in document order.
-struct TextBlock {
-  // The section headings in effect, outermost first; empty before the first heading.
-  std::vector<std::string> heading_path;
-  // One paragraph, list item, table row (cells joined by " | ") or code block; valid UTF-8.
-  // Whitespace is collapsed to single spaces except in code blocks, which keep their lines.
-  std::string text;
-  // The 1-based page of a PDF the block starts on; 0 for every other format.
-  int page = 0;
-};
 
 struct ExtractedDocument {
   // The HTML <title>, the first level-1 heading, the PDF's Info Title, or else the file name

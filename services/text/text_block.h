@@ -1,5 +1,7 @@
-// A block of a document's text as extraction finds it: a paragraph, list item, table row or
-// code block, with the section headings it sits under.
+// One unit of a document's running text, in document order, as extraction finds it: a
+// paragraph, list item, table row (cells joined by " | ") or code block, with the section
+// headings it sits under. Whitespace is collapsed to single spaces except in code blocks, which
+// keep their lines.
 #ifndef QUARRY_SERVICES_TEXT_TEXT_BLOCK_H_
 #define QUARRY_SERVICES_TEXT_TEXT_BLOCK_H_
 
