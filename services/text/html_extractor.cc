@@ -208,6 +208,14 @@ class HtmlWalker {
       if (!absl::StripAsciiWhitespace(text_).empty()) text_.append(" | ");
       return true;
     }
+    if (IsBlockTag(element.tag) && heading_level_ > 0 &&
+        !absl::StripAsciiWhitespace(heading_text_).empty()) {
+      // A block inside a heading that already has its text, as an unclosed <h2> followed by
+      // <p> parses: the heading ends here and the block is body text under it.
+      blocks_->AddHeading(heading_level_, heading_text_);
+      heading_text_.clear();
+      heading_level_ = 0;
+    }
     if (IsBlockTag(element.tag)) FlushParagraph();
     if (IsSectioningTag(element.tag)) ++sectioning_depth_;
     if (element.tag == GUMBO_TAG_HEADER && sectioning_depth_ == 0) ++banner_depth_;

@@ -196,7 +196,9 @@ class MarkdownReader {
       if (!cells.empty()) blocks_->AddParagraph(absl::StrJoin(cells, " | "));
       return;
     }
-    if (paragraph_.empty() && IsSkippedLine(content)) return;
+    if (IsHtmlComment(content) || (paragraph_.empty() && IsLinkReferenceDefinition(content))) {
+      return;
+    }
 
     if (!paragraph_.empty()) paragraph_.push_back('\n');
     paragraph_.append(content.data(), content.size());
@@ -218,10 +220,10 @@ class MarkdownReader {
 
   void ReadFencedLine(absl::string_view line) {
     const absl::string_view content = absl::StripLeadingAsciiWhitespace(line);
-    const size_t run = content.find_first_not_of(fence_char_);
-    const bool closes =
-        IndentColumns(line) < kCodeIndent && run >= fence_length_ &&
-        (run == absl::string_view::npos || absl::StripAsciiWhitespace(content.substr(run)).empty());
+    // A closing fence is a run of the opening character at least as long, alone on its line.
+    const size_t run = std::min(content.find_first_not_of(fence_char_), content.size());
+    const bool closes = IndentColumns(line) < kCodeIndent && run > 0 && run >= fence_length_ &&
+                        absl::StripAsciiWhitespace(content.substr(run)).empty();
     if (closes) {
       fence_length_ = 0;
       FlushCode();
@@ -236,9 +238,12 @@ class MarkdownReader {
     return !underline.empty() && underline.find_first_not_of(c) == absl::string_view::npos;
   }
 
-  // Link reference definitions ("[id]: https://...") and one-line HTML comments.
-  static bool IsSkippedLine(absl::string_view content) {
-    if (absl::StartsWith(content, "<!--") && absl::EndsWith(content, "-->")) return true;
+  static bool IsHtmlComment(absl::string_view content) {
+    return absl::StartsWith(content, "<!--") && absl::EndsWith(content, "-->");
+  }
+
+  // "[id]: https://...", which defines a reference link's target and is not text.
+  static bool IsLinkReferenceDefinition(absl::string_view content) {
     if (content[0] != '[') return false;
     const size_t close = content.find("]:");
     return close != absl::string_view::npos && close > 1 &&
