@@ -3,6 +3,7 @@
 #include <future>
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "router/merge.h"
@@ -305,6 +306,54 @@ grpc::Status RouterService::GetStatus(grpc::ServerContext*, const v1::GetStatusR
         status->set_error(stats.error_message());
       }
     }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::GetDocumentVersions(grpc::ServerContext* context,
+                                                const v1::DocumentVersionsRequest* request,
+                                                v1::DocumentVersionsResponse* response) {
+  runtime::CallGate::Pass pass(gate_);
+  if (!pass.admitted()) return kDraining;
+  std::optional<shard::RequestLimits> limits = cluster_->limits();
+  if (!limits) return kNoShardsYet;
+  v1::DeleteRequest same_shape;
+  same_shape.set_tenant(request->tenant());
+  *same_shape.mutable_doc_ids() = request->doc_ids();
+  absl::Status valid = shard::ValidateDelete(same_shape, *limits);
+  if (!valid.ok()) return runtime::ToGrpcStatus(valid);
+
+  std::map<uint32_t, v1::DocumentVersionsRequest> by_shard;
+  for (const std::string& id : request->doc_ids()) {
+    v1::DocumentVersionsRequest& part =
+        by_shard[PlaceDocument(request->tenant(), id, cluster_->shard_count())];
+    part.set_tenant(request->tenant());
+    part.add_doc_ids(id);
+  }
+  // One up-to-date replica of each shard answers; the others are tried when it cannot.
+  absl::flat_hash_map<std::string, v1::DocumentVersion> found;
+  for (const auto& [shard, part] : by_shard) {
+    grpc::Status status(grpc::StatusCode::UNAVAILABLE, "no replica of the shard is up to date");
+    for (const std::shared_ptr<Replica>& replica : cluster_->Shard(shard).replicas) {
+      if (replica->stale()) continue;
+      grpc::ClientContext call;
+      call.set_deadline(Deadline(*context));
+      v1::DocumentVersionsResponse answer;
+      status = replica->stub().GetDocumentVersions(&call, part, &answer);
+      if (!status.ok()) continue;
+      for (v1::DocumentVersion& version : *answer.mutable_documents()) {
+        found[version.doc_id()] = std::move(version);
+      }
+      break;
+    }
+    if (!status.ok()) {
+      return grpc::Status(status.error_code(),
+                          absl::StrCat("shard ", shard, ": ", status.error_message()));
+    }
+  }
+  for (const std::string& id : request->doc_ids()) {
+    auto it = found.find(id);
+    if (it != found.end()) *response->add_documents() = std::move(it->second);
   }
   return grpc::Status::OK;
 }

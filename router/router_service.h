@@ -46,6 +46,9 @@ class RouterService final : public v1::Router::Service {
                       v1::RouterSearchResponse* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
+  grpc::Status GetDocumentVersions(grpc::ServerContext* context,
+                                   const v1::DocumentVersionsRequest* request,
+                                   v1::DocumentVersionsResponse* response) override;
 
  private:
   // The embedder, made on first use; INVALID_ARGUMENT when the router has none.

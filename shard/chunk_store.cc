@@ -239,6 +239,7 @@ void ChunkStore::CommitGroup(absl::Span<Writer* const> group) {
       DocumentRecord record;
       record.set_updated_unix_ms(doc.updated_unix_ms);
       record.set_sequence(sequence);
+      record.set_content_hash(doc.content_hash);
       for (const v1::Chunk& chunk : doc.chunks) record.add_chunk_ids(chunk.id());
       if (*old) {
         absl::flat_hash_set<uint64_t> kept(record.chunk_ids().begin(), record.chunk_ids().end());

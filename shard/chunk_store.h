@@ -43,6 +43,7 @@ struct PreparedDocument {
   std::string tenant;
   std::string doc_id;
   int64_t updated_unix_ms = 0;
+  std::string content_hash;
   std::vector<v1::Chunk> chunks;  // in ordinal order
 };
 

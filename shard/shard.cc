@@ -47,6 +47,7 @@ PreparedDocument Prepare(const v1::DocumentChunks& entry, Metric metric) {
   PreparedDocument prepared;
   prepared.tenant = doc.tenant();
   prepared.doc_id = doc.id();
+  prepared.content_hash = doc.content_hash();
   prepared.updated_unix_ms =
       doc.updated_unix_ms() != 0 ? doc.updated_unix_ms() : absl::ToUnixMillis(absl::Now());
   prepared.chunks.assign(entry.chunks().begin(), entry.chunks().end());
@@ -316,6 +317,29 @@ absl::StatusOr<v1::GetChunksResponse> Shard::GetChunks(const v1::GetChunksReques
   }
   for (uint64_t id : request.chunk_ids()) {
     if (!returned.contains(id)) response.add_missing_chunk_ids(id);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::DocumentVersionsResponse> Shard::GetDocumentVersions(
+    const v1::DocumentVersionsRequest& request) const {
+  v1::DeleteRequest same_shape;
+  same_shape.set_tenant(request.tenant());
+  *same_shape.mutable_doc_ids() = request.doc_ids();
+  absl::Status status = ValidateDelete(same_shape, options_.limits);
+  if (!status.ok()) return status;
+  v1::DocumentVersionsResponse response;
+  for (const std::string& doc_id : request.doc_ids()) {
+    absl::StatusOr<std::optional<DocumentRecord>> record =
+        store_->GetDocument(request.tenant(), doc_id);
+    if (!record.ok()) return record.status();
+    if (!*record) continue;
+    v1::DocumentVersion* version = response.add_documents();
+    version->set_doc_id(doc_id);
+    version->set_content_hash((*record)->content_hash());
+    version->set_chunks((*record)->chunk_ids_size());
+    version->set_updated_unix_ms((*record)->updated_unix_ms());
+    version->set_sequence((*record)->sequence());
   }
   return response;
 }

@@ -55,6 +55,9 @@ class Shard {
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
   absl::StatusOr<v1::GetChunksResponse> GetChunks(const v1::GetChunksRequest& request) const;
   v1::StatsResponse Stats() const;
+  // Validated like a delete: a tenant and distinct document ids.
+  absl::StatusOr<v1::DocumentVersionsResponse> GetDocumentVersions(
+      const v1::DocumentVersionsRequest& request) const;
 
   // Runs one round of maintenance now: index buffered vectors, train or rebuild, purge
   // tombstones. Returns true when it did anything.

@@ -55,4 +55,10 @@ grpc::Status ShardService::Stats(grpc::ServerContext*, const v1::StatsRequest*,
                [&](Shard& shard) -> absl::StatusOr<v1::StatsResponse> { return shard.Stats(); });
 }
 
+grpc::Status ShardService::GetDocumentVersions(grpc::ServerContext*,
+                                               const v1::DocumentVersionsRequest* request,
+                                               v1::DocumentVersionsResponse* response) {
+  return Serve(response, [&](Shard& shard) { return shard.GetDocumentVersions(*request); });
+}
+
 }  // namespace quarry::shard

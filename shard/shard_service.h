@@ -30,6 +30,9 @@ class ShardService final : public v1::Shard::Service {
                          v1::GetChunksResponse* response) override;
   grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
                      v1::StatsResponse* response) override;
+  grpc::Status GetDocumentVersions(grpc::ServerContext* context,
+                                   const v1::DocumentVersionsRequest* request,
+                                   v1::DocumentVersionsResponse* response) override;
 
  private:
   template <typename Response, typename Call>
