@@ -7,6 +7,7 @@
 #include <unicode/uscript.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -31,16 +32,24 @@ bool IsCjk(UChar32 c) {
 class Features {
  public:
   void Add(absl::string_view kind, const std::string& text, float weight) {
-    counts_[absl::StrCat(kind, text)].weight = weight;
-    ++counts_[absl::StrCat(kind, text)].count;
+    Entry& entry = counts_[absl::StrCat(kind, text)];
+    entry.weight = weight;
+    ++entry.count;
   }
 
-  // Signed hashing into `dimension` buckets, sublinear counts, L2-normalised.
+  // Signed hashing into `dimension` buckets, sublinear counts, L2-normalised. Features are
+  // summed in the order of their hashes, not the map's, which differs between map instances,
+  // so the same text always gives the same bits.
   std::vector<float> Project(int dimension) const {
-    std::vector<float> vector(dimension, 0.0f);
+    std::vector<std::pair<uint64_t, float>> terms;
+    terms.reserve(counts_.size());
     for (const auto& [feature, entry] : counts_) {
-      const uint64_t hash = XXH3_64bits(feature.data(), feature.size());
-      const float value = entry.weight * (1.0f + std::log(static_cast<float>(entry.count)));
+      terms.emplace_back(XXH3_64bits(feature.data(), feature.size()),
+                         entry.weight * (1.0f + std::log(static_cast<float>(entry.count))));
+    }
+    std::sort(terms.begin(), terms.end());
+    std::vector<float> vector(dimension, 0.0f);
+    for (const auto& [hash, value] : terms) {
       vector[hash % dimension] += (hash >> 63) ? -value : value;
     }
     double norm = 0;
