@@ -22,11 +22,59 @@ std::string TempPath(absl::string_view stem) {
   return absl::StrCat(base ? base : "/tmp", "/quarry-", getpid(), "-", ++counter, "-", stem);
 }
 
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 std::string QuarryBinary() {
   const char* bin = std::getenv("QUARRY_BIN");
   return bin ? bin : "quarry";
+}
+
+CommandResult RunQuarry(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+  const std::string out_path = TempPath("out");
+  const std::string err_path = TempPath("err");
+  std::vector<std::string> argv = {QuarryBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult result;
+  const pid_t pid = fork();
+  if (pid < 0) return result;
+  if (pid == 0) {
+    const int in = open("/dev/null", O_RDONLY);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0) _exit(126);
+    dup2(in, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    std::vector<char*> raw;
+    for (std::string& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      status = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (status != -1 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadWhole(out_path);
+  result.err = ReadWhole(err_path);
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
+  return result;
 }
 
 QuarryProcess::QuarryProcess(std::string command, std::vector<std::string> args)

@@ -21,6 +21,17 @@ namespace quarry::testing {
 // The `quarry` binary under test: $QUARRY_BIN, set by CTest.
 std::string QuarryBinary();
 
+// What a `quarry` command that runs to completion did.
+struct CommandResult {
+  int exit_code = -1;  // -1: killed, or did not finish in time
+  std::string out;
+  std::string err;
+};
+
+// Runs `quarry <args>` to completion (SIGKILL after `timeout`), stdin from /dev/null.
+CommandResult RunQuarry(const std::vector<std::string>& args,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
 class QuarryProcess {
  public:
   // Runs `quarry <command> <args>`; --listen and --port-file are added.

@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "services/cli/ingest_command.h"
 #include "services/cli/router_command.h"
+#include "services/cli/search_command.h"
 #include "services/cli/shard_command.h"
 #include "services/cli/tokens_command.h"
 
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   quarry::cli::AddShardCommand(app, &run);
   quarry::cli::AddRouterCommand(app, &run);
+  quarry::cli::AddSearchCommand(app, &run);
+  quarry::cli::AddIngestCommand(app, &run);
   quarry::cli::AddTokensCommand(app, &run);
   CLI11_PARSE(app, argc, argv);
   return run ? run() : 0;
