@@ -129,8 +129,10 @@ TEST(FaissIndex, PerSearchEfSearchChangesHnswRecall) {
   };
   const int low = recall(0);  // the default, 1
   const int high = recall(200);
-  EXPECT_EQ(high, 200);
-  EXPECT_LT(low, high);
+  // HNSW construction runs on several threads, so the graph (and a few hits) vary between runs;
+  // a wide candidate list still finds nearly every point, a list of one far fewer.
+  EXPECT_GE(high, 190);
+  EXPECT_LT(low, high - 40);
   EXPECT_EQ(recall(0), low);  // the default is back after an override
 }
 
