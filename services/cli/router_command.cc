@@ -2,16 +2,13 @@
 
 #include <signal.h>
 
-#include <atomic>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 
-#include "router/cluster.h"
-#include "router/router_service.h"
+#include "router/router_server.h"
 #include "router/topology.h"
-#include "services/embed/hash_embedder.h"
+#include "services/cli/embedder_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -21,7 +18,7 @@ namespace {
 struct RouterFlags {
   std::string listen = "127.0.0.1:7300";
   std::string topology_file;
-  std::string embedder = "hash";
+  EmbedderFlags embedder;
   double default_timeout_s = 10;
   double hedge_quantile = 0.95;
   double hedge_delay_ms = 0;
@@ -48,6 +45,11 @@ int RunRouter(const RouterFlags& flags) {
     log->error("{}", logging.message());
     return 2;
   }
+  absl::StatusOr<router::EmbedderFactory> embedder = MakeEmbedderFactory(flags.embedder);
+  if (!embedder.ok()) {
+    log->error("{}", embedder.status().message());
+    return 2;
+  }
   absl::StatusOr<router::Topology> topology = router::LoadTopology(flags.topology_file);
   if (!topology.ok()) {
     log->error("{}", topology.status().message());
@@ -57,63 +59,38 @@ int RunRouter(const RouterFlags& flags) {
   for (const router::ShardTopology& shard : topology->shards) replicas += shard.replicas.size();
   log->info(
       "quarry {} router starting: listen={} topology={} ({} shards, {} replicas) "
-      "timeout={}s hedge_quantile={} hedge_delay_ms={}",
+      "timeout={}s hedge_quantile={} hedge_delay_ms={} embedder={}",
       runtime::Version(), flags.listen, flags.topology_file, topology->shards.size(), replicas,
-      flags.default_timeout_s, flags.hedge_quantile, flags.hedge_delay_ms);
+      flags.default_timeout_s, flags.hedge_quantile, flags.hedge_delay_ms,
+      DescribeEmbedder(flags.embedder));
 
-  router::ClusterOptions cluster_options;
-  cluster_options.replica.eject_after_errors = flags.eject_after_errors;
-  cluster_options.replica.eject_for = Millis(flags.eject_seconds);
-  cluster_options.health_interval = Millis(flags.health_interval_s);
-  router::Cluster cluster(*topology, cluster_options);
-  cluster.Start();
-
-  router::RouterOptions options;
-  options.default_timeout = Millis(flags.default_timeout_s);
-  options.hedge.quantile = flags.hedge_quantile;
-  options.hedge.fixed_delay =
+  router::RouterServerOptions options;
+  options.listen = flags.listen;
+  options.topology = *std::move(topology);
+  options.cluster.replica.eject_after_errors = flags.eject_after_errors;
+  options.cluster.replica.eject_for = Millis(flags.eject_seconds);
+  options.cluster.health_interval = Millis(flags.health_interval_s);
+  options.router.default_timeout = Millis(flags.default_timeout_s);
+  options.router.hedge.quantile = flags.hedge_quantile;
+  options.router.hedge.fixed_delay =
       std::chrono::microseconds(static_cast<int64_t>(flags.hedge_delay_ms * 1000));
-  options.hedge.initial_delay =
+  options.router.hedge.initial_delay =
       std::chrono::microseconds(static_cast<int64_t>(flags.initial_hedge_delay_ms * 1000));
-  router::EmbedderFactory embedder;
-  if (flags.embedder == "hash") {
-    embedder = [](int dimension) -> absl::StatusOr<std::unique_ptr<embed::Embedder>> {
-      return std::make_unique<embed::HashEmbedder>(dimension);
-    };
-  }
-  // TODO(#4): an OpenAI-compatible /v1/embeddings endpoint as the embedder.
-  router::RouterService service(&cluster, std::move(embedder), options);
-
-  runtime::GrpcServerOptions server_options;
-  server_options.listen = flags.listen;
-  server_options.max_receive_message_bytes = flags.max_message_mb << 20;
-  server_options.max_send_message_bytes = flags.max_message_mb << 20;
-  absl::StatusOr<runtime::RunningServer> server =
-      runtime::StartGrpcServer(server_options, {&service});
+  options.embedder = *std::move(embedder);
+  options.max_message_bytes = flags.max_message_mb << 20;
+  options.drain = Millis(flags.drain_s);
+  absl::StatusOr<std::unique_ptr<router::RouterServer>> server =
+      router::RouterServer::Start(std::move(options));
   if (!server.ok()) {
     log->error("{}", server.status().message());
     return 1;
   }
-  log->info("listening on port {}", server->port);
-  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << server->port << "\n";
-
-  // SERVING once the shards have told their limits, so requests can be validated.
-  // TODO(#7): report degraded service when a shard has no healthy replica.
-  std::atomic<bool> stopping{false};
-  std::thread readiness([&] {
-    while (!stopping && !cluster.limits()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (!stopping) {
-      runtime::SetServing(*server->server, true);
-      log->info("serving");
-    }
-  });
+  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << (*server)->port() << "\n";
 
   int signal_number;
   while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
     absl::StatusOr<router::Topology> reloaded = router::LoadTopology(flags.topology_file);
-    absl::Status applied = reloaded.ok() ? cluster.Reload(*reloaded) : reloaded.status();
+    absl::Status applied = reloaded.ok() ? (*server)->Reload(*reloaded) : reloaded.status();
     if (applied.ok()) {
       log->info("reloaded the topology from {}", flags.topology_file);
     } else {
@@ -121,9 +98,7 @@ int RunRouter(const RouterFlags& flags) {
     }
   }
   log->info("received signal {}; draining", signal_number);
-  stopping = true;
-  readiness.join();
-  runtime::DrainAndShutdown(*server->server, service.gate(), Millis(flags.drain_s));
+  (*server)->Stop();
   log->info("stopped cleanly");
   return 0;
 }
@@ -140,12 +115,7 @@ void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
       ->add_option("--topology", flags->topology_file,
                    "YAML file listing the shards and their replicas; SIGHUP reloads it")
       ->required();
-  command
-      ->add_option("--embedder", flags->embedder,
-                   "How text becomes vectors: hash (built in, no model) or none (callers send "
-                   "vectors)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"hash", "none"}));
+  AddEmbedderOptions(command, &flags->embedder);
   command
       ->add_option("--default-timeout", flags->default_timeout_s,
                    "Seconds a search may take when the caller sets no deadline")
