@@ -1,18 +1,14 @@
 #include "services/cli/shard_command.h"
 
 #include <signal.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
-#include "shard/shard.h"
-#include "shard/shard_service.h"
+#include "shard/shard_server.h"
 
 namespace quarry::cli {
 namespace {
@@ -56,63 +52,37 @@ int RunShard(const ShardFlags& flags) {
       runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
       flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search);
 
-  shard::ShardService service;
-  runtime::GrpcServerOptions server_options;
-  server_options.listen = flags.listen;
-  server_options.max_receive_message_bytes = flags.max_message_mb << 20;
-  server_options.max_send_message_bytes = flags.max_message_mb << 20;
-  absl::StatusOr<runtime::RunningServer> server =
-      runtime::StartGrpcServer(server_options, {&service});
+  shard::ShardServerOptions options;
+  options.listen = flags.listen;
+  options.max_message_bytes = flags.max_message_mb << 20;
+  options.drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
+  options.shard.data_dir = flags.data_dir;
+  options.shard.shard_id = flags.shard_id;
+  options.shard.dimension = flags.dimension;
+  options.shard.metric = *metric;
+  options.shard.index_spec = flags.index_spec;
+  options.shard.limits.max_k = flags.max_k;
+  options.shard.train_min = flags.train_min;
+  options.shard.default_nprobe = flags.nprobe;
+  options.shard.default_ef_search = flags.ef_search;
+  options.shard.snapshot_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(flags.snapshot_interval_s * 1000));
+  options.shard.snapshot_after_writes = flags.snapshot_after_writes;
+
+  absl::StatusOr<std::unique_ptr<shard::ShardServer>> server = shard::ShardServer::Start(options);
   if (!server.ok()) {
     log->error("{}", server.status().message());
     return 1;
   }
-  log->info("listening on port {}", server->port);
-  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << server->port << "\n";
-
-  shard::ShardOptions options;
-  options.data_dir = flags.data_dir;
-  options.shard_id = flags.shard_id;
-  options.dimension = flags.dimension;
-  options.metric = *metric;
-  options.index_spec = flags.index_spec;
-  options.limits.max_k = flags.max_k;
-  options.train_min = flags.train_min;
-  options.default_nprobe = flags.nprobe;
-  options.default_ef_search = flags.ef_search;
-  options.snapshot_interval =
-      std::chrono::milliseconds(static_cast<int64_t>(flags.snapshot_interval_s * 1000));
-  options.snapshot_after_writes = flags.snapshot_after_writes;
-
-  // The index loads while the server answers health checks with NOT_SERVING.
-  std::unique_ptr<shard::Shard> shard;
-  std::atomic<bool> load_failed{false};
-  std::thread loader([&] {
-    absl::StatusOr<std::unique_ptr<shard::Shard>> opened = shard::Shard::Open(options);
-    if (!opened.ok()) {
-      log->error("cannot open the shard: {}", opened.status().message());
-      load_failed = true;
-      kill(getpid(), SIGTERM);
-      return;
-    }
-    shard = *std::move(opened);
-    service.SetShard(shard.get());
-    runtime::SetServing(*server->server, true);
-    log->info("serving");
-  });
+  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << (*server)->port() << "\n";
 
   int signal_number;
   while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
   }
-  if (!load_failed) log->info("received signal {}; draining", signal_number);
-  auto grace = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
-  runtime::DrainAndShutdown(*server->server, service.gate(), grace);
-  loader.join();
-  if (load_failed) return 1;
-  service.SetShard(nullptr);
-  absl::Status closed = shard->Close();
-  if (!closed.ok()) {
-    log->error("final snapshot failed: {}", closed.message());
+  log->info("received signal {}; draining", signal_number);
+  absl::Status stopped = (*server)->Stop();
+  if (!stopped.ok()) {
+    log->error("{}", stopped.message());
     return 1;
   }
   log->info("stopped cleanly");

@@ -1,0 +1,77 @@
+// The router served over gRPC: the Cluster of shard replicas, the RouterService over it and
+// the server, started and stopped as one unit. `quarry router` runs one; `quarry local` runs
+// one beside its shards.
+//
+// Start binds the address at once and answers health checks with NOT_SERVING until the shards
+// have told their limits (dimension, metric, largest k), so that requests can be validated;
+// then it turns SERVING.
+//
+// Thread-safe: port(), ready() and Reload from any thread; Stop at most once.
+#ifndef QUARRY_ROUTER_ROUTER_SERVER_H_
+#define QUARRY_ROUTER_ROUTER_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "router/cluster.h"
+#include "router/router_service.h"
+#include "router/topology.h"
+#include "services/runtime/server.h"
+
+namespace quarry::router {
+
+struct RouterServerOptions {
+  std::string listen = "127.0.0.1:7300";  // host:port; port 0 picks a free one
+  Topology topology;
+  ClusterOptions cluster;
+  RouterOptions router;
+  EmbedderFactory embedder;  // null: callers must send vectors
+  int max_message_bytes = 64 << 20;
+  std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
+};
+
+class RouterServer {
+ public:
+  // Starts health checks of the replicas and the server. Fails when the address cannot be
+  // bound.
+  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(RouterServerOptions options);
+
+  ~RouterServer();  // Stop, if it was not called
+  RouterServer(const RouterServer&) = delete;
+  RouterServer& operator=(const RouterServer&) = delete;
+
+  int port() const { return port_; }
+  // True once the shards' limits are known and the server is SERVING.
+  bool ready() const { return ready_; }
+
+  // Applies new replica addresses; FAILED_PRECONDITION when the number of shards changes.
+  absl::Status Reload(const Topology& topology) { return cluster_.Reload(topology); }
+
+  // Turns NOT_SERVING, drains calls in flight within the grace period and stops the server.
+  void Stop();
+
+ private:
+  explicit RouterServer(RouterServerOptions options);
+
+  // Waits for the shards' limits, then turns SERVING (unless stopping first).
+  void AwaitReadiness();
+
+  const RouterServerOptions options_;
+  Cluster cluster_;
+  RouterService service_;
+  runtime::RunningServer server_;
+  int port_ = 0;
+  std::thread readiness_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace quarry::router
+
+#endif  // QUARRY_ROUTER_ROUTER_SERVER_H_
