@@ -3,9 +3,11 @@
 #include <functional>
 
 #include "services/cli/ingest_command.h"
+#include "services/cli/local_command.h"
 #include "services/cli/router_command.h"
 #include "services/cli/search_command.h"
 #include "services/cli/shard_command.h"
+#include "services/cli/status_command.h"
 #include "services/cli/tokens_command.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +19,8 @@ int main(int argc, char** argv) {
   quarry::cli::AddSearchCommand(app, &run);
   quarry::cli::AddIngestCommand(app, &run);
   quarry::cli::AddTokensCommand(app, &run);
+  quarry::cli::AddLocalCommand(app, &run);
+  quarry::cli::AddStatusCommand(app, &run);
   CLI11_PARSE(app, argc, argv);
   return run ? run() : 0;
 }
