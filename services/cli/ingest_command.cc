@@ -37,6 +37,7 @@ struct IngestFlags {
   std::string encoding = "cl100k_base";
   size_t chunk_tokens = 300;
   size_t overlap_tokens = 50;
+  size_t min_section_tokens = 40;
   double max_file_mb = 16;
   size_t batch_files = 16;
   bool force = false;
@@ -113,7 +114,7 @@ class Ingester {
  public:
   Ingester(const IngestFlags& flags, const text::Tokenizer& tokenizer)
       : flags_(flags),
-        chunker_(&tokenizer, {flags.chunk_tokens, flags.overlap_tokens}),
+        chunker_(&tokenizer, {flags.chunk_tokens, flags.overlap_tokens, flags.min_section_tokens}),
         router_(v1::Router::NewStub(
             grpc::CreateChannel(flags.router, grpc::InsecureChannelCredentials()))) {
     for (const std::string& pair : flags.metadata) {
@@ -331,6 +332,11 @@ void AddIngestCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--chunk-overlap", flags->overlap_tokens, "Overlap between chunks, tokens")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
+  command
+      ->add_option("--min-section-tokens", flags->min_section_tokens,
+                   "Sections smaller than this join their neighbours in one chunk (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8192));
   command->add_option("--max-file-mb", flags->max_file_mb, "Larger files are reported, not read")
       ->capture_default_str();
   command->add_option("--batch", flags->batch_files, "Files per request to the router")

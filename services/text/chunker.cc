@@ -116,6 +116,71 @@ std::string Join(const std::vector<Piece>& pieces, size_t begin, size_t end) {
   return text;
 }
 
+// A run of blocks with the same heading path.
+struct Section {
+  size_t begin = 0;  // blocks [begin, end)
+  size_t end = 0;
+  size_t tokens = 0;
+};
+
+// Consecutive sections chunked together: sections [begin, end).
+struct SectionGroup {
+  size_t begin = 0;
+  size_t end = 0;
+  size_t tokens = 0;
+};
+
+std::vector<Section> FindSections(const std::vector<TextBlock>& blocks,
+                                  const Tokenizer& tokenizer) {
+  std::vector<Section> sections;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    if (sections.empty() || blocks[b].heading_path != blocks[sections.back().begin].heading_path) {
+      sections.push_back({b, b, 0});
+    }
+    sections.back().end = b + 1;
+    sections.back().tokens += tokenizer.Count(blocks[b].text);
+  }
+  return sections;
+}
+
+// Joins each section smaller than `min_tokens` with the sections after it, or else with the
+// group before it, as long as the whole stays within `target`.
+std::vector<SectionGroup> GroupSections(const std::vector<Section>& sections, size_t min_tokens,
+                                        size_t target) {
+  std::vector<SectionGroup> groups;
+  for (size_t s = 0; s < sections.size();) {
+    SectionGroup group{s, s + 1, sections[s].tokens};
+    while (group.tokens < min_tokens && group.end < sections.size() &&
+           group.tokens + sections[group.end].tokens <= target) {
+      group.tokens += sections[group.end].tokens;
+      ++group.end;
+    }
+    if (group.tokens < min_tokens && !groups.empty() &&
+        groups.back().tokens + group.tokens <= target) {
+      groups.back().end = group.end;
+      groups.back().tokens += group.tokens;
+    } else {
+      groups.push_back(group);
+    }
+    s = group.end;
+  }
+  return groups;
+}
+
+// How many leading headings the blocks of sections [begin, end) all share.
+size_t SharedHeadings(const std::vector<TextBlock>& blocks, const std::vector<Section>& sections,
+                      const SectionGroup& group) {
+  const std::vector<std::string>& first = blocks[sections[group.begin].begin].heading_path;
+  size_t shared = first.size();
+  for (size_t s = group.begin + 1; s < group.end; ++s) {
+    const std::vector<std::string>& path = blocks[sections[s].begin].heading_path;
+    size_t common = 0;
+    while (common < shared && common < path.size() && path[common] == first[common]) ++common;
+    shared = common;
+  }
+  return shared;
+}
+
 }  // namespace
 
 Chunker::Chunker(const Tokenizer* tokenizer, const ChunkingOptions& options)
@@ -127,18 +192,25 @@ std::vector<TextChunk> Chunker::Chunk(const std::vector<TextBlock>& blocks) cons
   std::vector<TextChunk> chunks;
   Splitter splitter(*tokenizer_, target);
 
-  // Blocks are chunked section by section: a run of blocks with the same heading path.
-  size_t section_begin = 0;
-  while (section_begin < blocks.size()) {
-    size_t section_end = section_begin + 1;
-    while (section_end < blocks.size() &&
-           blocks[section_end].heading_path == blocks[section_begin].heading_path) {
-      ++section_end;
-    }
+  // Blocks are chunked section by section, tiny sections together with their neighbours.
+  const std::vector<Section> sections = FindSections(blocks, *tokenizer_);
+  for (const SectionGroup& group : GroupSections(sections, options_.min_section_tokens, target)) {
+    const size_t shared = SharedHeadings(blocks, sections, group);
+    const std::vector<std::string>& first_path = blocks[sections[group.begin].begin].heading_path;
+    const std::vector<std::string> heading_path(first_path.begin(), first_path.begin() + shared);
+
     std::vector<Piece> pieces;
-    for (size_t b = section_begin; b < section_end; ++b) {
-      if (blocks[b].text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
-      splitter.AddBlock(blocks[b], pieces);
+    for (size_t s = group.begin; s < group.end; ++s) {
+      const TextBlock& first_block = blocks[sections[s].begin];
+      if (s > group.begin && first_block.heading_path.size() > shared) {
+        // A joined section opens with its own heading, so that its words are in the passage.
+        const std::string& heading = first_block.heading_path.back();
+        pieces.push_back({heading, tokenizer_->Count(heading), true, &first_block});
+      }
+      for (size_t b = sections[s].begin; b < sections[s].end; ++b) {
+        if (blocks[b].text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+        splitter.AddBlock(blocks[b], pieces);
+      }
     }
 
     size_t begin = 0;
@@ -167,8 +239,8 @@ std::vector<TextChunk> Chunker::Chunk(const std::vector<TextBlock>& blocks) cons
         text = Join(pieces, begin, end);
         tokens = tokenizer_->Count(text);
       }
-      chunks.push_back({text, static_cast<uint32_t>(tokens), blocks[section_begin].heading_path,
-                        pieces[begin].block->page});
+      chunks.push_back(
+          {text, static_cast<uint32_t>(tokens), heading_path, pieces[begin].block->page});
       if (end == pieces.size()) break;
 
       // The next chunk repeats the last pieces of this one, up to the overlap.
@@ -180,7 +252,6 @@ std::vector<TextChunk> Chunker::Chunk(const std::vector<TextBlock>& blocks) cons
       }
       begin = next_begin;
     }
-    section_begin = section_end;
   }
   return chunks;
 }

@@ -3,9 +3,15 @@
 //
 // Cuts fall at paragraph boundaries when they can, else at sentence boundaries, else at word
 // boundaries; sentences and words come from ICU, so Chinese and Japanese text, which has no
-// spaces, is cut at its own sentence ends and dictionary words. A chunk never spans two
-// sections: each carries the heading path of its text. Each new chunk of a section starts with
-// the last sentences of the one before, up to the overlap.
+// spaces, is cut at its own sentence ends and dictionary words. Each new chunk of a section
+// starts with the last sentences of the one before, up to the overlap.
+//
+// A chunk spans one section, and carries its heading path, unless sections are tiny: a section
+// of fewer than `min_section_tokens` tokens (a manual page's one-line "Name" or a "See Also"
+// list of links) would make a passage that matches any question sharing its one or two words,
+// so it is joined with its neighbours while the whole stays within the target. A joined chunk
+// carries the headings its sections share, and the text of each later section starts with that
+// section's own heading.
 //
 // Token counts are exact for the tokenizer given. No chunk has more tokens than the target
 // unless one run of words that ICU cannot cut finer has more on its own.
@@ -25,7 +31,8 @@ namespace quarry::text {
 
 struct ChunkingOptions {
   size_t target_tokens = 300;
-  size_t overlap_tokens = 50;  // REQUIRES: below target_tokens
+  size_t overlap_tokens = 50;      // REQUIRES: below target_tokens
+  size_t min_section_tokens = 40;  // smaller sections join their neighbours; 0: never
 };
 
 struct TextChunk {

@@ -15,9 +15,9 @@ class ChunkerTest : public ::testing::Test {
     tokenizer_ = *std::move(tokenizer);
   }
 
-  std::vector<TextChunk> Chunk(const std::vector<TextBlock>& blocks, size_t target,
-                               size_t overlap) {
-    Chunker chunker(tokenizer_.get(), {target, overlap});
+  std::vector<TextChunk> Chunk(const std::vector<TextBlock>& blocks, size_t target, size_t overlap,
+                               size_t min_section = 0) {
+    Chunker chunker(tokenizer_.get(), {target, overlap, min_section});
     return chunker.Chunk(blocks);
   }
 
@@ -43,6 +43,42 @@ TEST_F(ChunkerTest, SmallParagraphsShareAChunkAndKeepTheirHeadings) {
   EXPECT_EQ(chunks[0].heading_path, (std::vector<std::string>{"Guide", "Vacuum"}));
   EXPECT_EQ(chunks[1].heading_path, (std::vector<std::string>{"Guide", "Indexes"}));
   EXPECT_EQ(chunks[1].token_count, tokenizer_->Count(chunks[1].text));
+}
+
+TEST_F(ChunkerTest, TinySectionsJoinTheirNeighboursUnderTheHeadingsTheyShare) {
+  std::vector<TextBlock> blocks = {
+      {{"LOCK", "Name"}, "LOCK — lock a table", 0},
+      {{"LOCK", "Synopsis"}, "LOCK [ TABLE ] [ ONLY ] name [ IN lockmode MODE ] [ NOWAIT ]", 0},
+      {{"LOCK", "Description"}, Sentences(3, "an explicit table lock"), 0}};
+  std::vector<TextChunk> chunks = Chunk(blocks, 300, 50, 40);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].text,
+            "LOCK — lock a table\n\nSynopsis\n\nLOCK [ TABLE ] [ ONLY ] name [ IN lockmode MODE ] "
+            "[ NOWAIT ]\n\nDescription\n\n" +
+                Sentences(3, "an explicit table lock"));
+  EXPECT_EQ(chunks[0].heading_path, (std::vector<std::string>{"LOCK"}));
+  EXPECT_EQ(chunks[0].token_count, tokenizer_->Count(chunks[0].text));
+}
+
+TEST_F(ChunkerTest, ATinyLastSectionJoinsTheOneBefore) {
+  std::vector<TextBlock> blocks = {{{"VACUUM", "Notes"}, Sentences(4, "VACUUM FULL"), 0},
+                                   {{"VACUUM", "See Also"}, "vacuumdb", 0}};
+  std::vector<TextChunk> chunks = Chunk(blocks, 300, 50, 40);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].text, Sentences(4, "VACUUM FULL") + "\n\nSee Also\n\nvacuumdb");
+  EXPECT_EQ(chunks[0].heading_path, (std::vector<std::string>{"VACUUM"}));
+}
+
+TEST_F(ChunkerTest, SectionsAreJoinedOnlyWithinTheTarget) {
+  // Each section alone is under the minimum, but two of them together exceed the target.
+  std::vector<TextBlock> blocks = {{{"A"}, Sentences(2, "alpha"), 0},
+                                   {{"B"}, Sentences(2, "beta"), 0},
+                                   {{"C"}, Sentences(2, "gamma"), 0}};
+  const size_t section = tokenizer_->Count(Sentences(2, "alpha"));
+  std::vector<TextChunk> chunks = Chunk(blocks, section + 5, 0, section + 1);
+  ASSERT_EQ(chunks.size(), 3u);
+  for (const TextChunk& chunk : chunks) EXPECT_LE(chunk.token_count, section + 5);
+  EXPECT_EQ(chunks[1].heading_path, (std::vector<std::string>{"B"}));
 }
 
 TEST_F(ChunkerTest, LongTextIsCutAtSentencesWithinTheTargetAndOverlaps) {
