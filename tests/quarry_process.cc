@@ -1,12 +1,15 @@
 #include "tests/quarry_process.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -30,6 +33,29 @@ std::string ReadWhole(const std::string& path) {
 }
 
 }  // namespace
+
+int FreeBasePort(int span) {
+  std::mt19937 random(
+      static_cast<uint32_t>(getpid()) * 7919u +
+      static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int base = 20000 + static_cast<int>(random() % 20000);
+    bool free = true;
+    for (int offset : {0, 1000}) {
+      for (int port = base + offset; free && port <= base + offset + span; ++port) {
+        const int probe = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        free = bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+        close(probe);
+      }
+    }
+    if (free) return base;
+  }
+  return 0;
+}
 
 std::string QuarryBinary() {
   const char* bin = std::getenv("QUARRY_BIN");
@@ -83,6 +109,13 @@ QuarryProcess::QuarryProcess(std::string command, std::vector<std::string> args)
       port_file_(TempPath("port")),
       log_file_(TempPath("log")) {}
 
+QuarryProcess::QuarryProcess(std::string command, std::vector<std::string> args,
+                             std::string address)
+    : QuarryProcess(std::move(command), std::move(args)) {
+  adds_listen_ = false;
+  listen_ = std::move(address);
+}
+
 QuarryProcess::~QuarryProcess() {
   if (pid_ > 0) Kill();
   unlink(port_file_.c_str());
@@ -91,8 +124,13 @@ QuarryProcess::~QuarryProcess() {
 
 absl::Status QuarryProcess::Start(std::chrono::milliseconds timeout) {
   unlink(port_file_.c_str());
-  std::vector<std::string> argv = {QuarryBinary(), command_,      "--listen",
-                                   listen_,        "--port-file", port_file_};
+  std::vector<std::string> argv = {QuarryBinary(), command_};
+  if (adds_listen_) {
+    for (const std::string& arg :
+         {std::string("--listen"), listen_, std::string("--port-file"), port_file_}) {
+      argv.push_back(arg);
+    }
+  }
   argv.insert(argv.end(), args_.begin(), args_.end());
   pid_ = fork();
   if (pid_ < 0) return absl::InternalError("fork failed");
@@ -107,8 +145,8 @@ absl::Status QuarryProcess::Start(std::chrono::milliseconds timeout) {
   }
 
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  int port = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
+  int port = adds_listen_ ? 0 : std::stoi(listen_.substr(listen_.rfind(':') + 1));
+  while (port == 0 && std::chrono::steady_clock::now() < deadline) {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

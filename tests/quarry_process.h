@@ -32,10 +32,18 @@ struct CommandResult {
 CommandResult RunQuarry(const std::vector<std::string>& args,
                         std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+// A run of free loopback ports for a command that takes a base port (`quarry local
+// --base-port P`): P .. P + span and the metrics ports P + 1000 .. P + 1000 + span are all free
+// when this returns. 0 when none was found.
+int FreeBasePort(int span);
+
 class QuarryProcess {
  public:
   // Runs `quarry <command> <args>`; --listen and --port-file are added.
   QuarryProcess(std::string command, std::vector<std::string> args);
+  // Runs `quarry <command> <args>` as given, for a command that listens on an address it is
+  // told (as `quarry local` does on its base port); Start waits for `address` to be SERVING.
+  QuarryProcess(std::string command, std::vector<std::string> args, std::string address);
   ~QuarryProcess();  // SIGKILLs the process if it still runs
 
   // Starts the process and waits until it is SERVING or `timeout` passes. A process started
@@ -64,6 +72,7 @@ class QuarryProcess {
 
  private:
   std::string command_;
+  bool adds_listen_ = true;
   std::string listen_ = "127.0.0.1:0";
   std::vector<std::string> args_;
   std::string port_file_;

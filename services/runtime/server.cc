@@ -19,6 +19,9 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+  // gRPC binds with SO_REUSEPORT by default, so a second process on the same port would quietly
+  // share its connections; a port in use must instead be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
 
   running.server = builder.BuildAndStart();
