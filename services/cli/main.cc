@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "services/cli/answer_command.h"
+#include "services/cli/ask_command.h"
 #include "services/cli/ingest_command.h"
 #include "services/cli/router_command.h"
 #include "services/cli/search_command.h"
@@ -14,8 +16,10 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   quarry::cli::AddShardCommand(app, &run);
   quarry::cli::AddRouterCommand(app, &run);
+  quarry::cli::AddAnswerCommand(app, &run);
   quarry::cli::AddSearchCommand(app, &run);
   quarry::cli::AddIngestCommand(app, &run);
+  quarry::cli::AddAskCommand(app, &run);
   quarry::cli::AddTokensCommand(app, &run);
   CLI11_PARSE(app, argc, argv);
   return run ? run() : 0;
