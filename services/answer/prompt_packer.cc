@@ -91,22 +91,18 @@ absl::StatusOr<PackedPrompt> PromptPacker::Pack(const text::Tokenizer& tokenizer
 
   // Parts of the user message add up (see prompt_template.h), so each block is counted alone.
   std::vector<std::string> blocks;
-  std::vector<const Candidate*> packed_candidates;
+  ShingleIndex packed_shingles;  // of the passages packed, by position in packed.sources
   size_t used = fixed_tokens;
   for (size_t index : order) {
     const Candidate& candidate = candidates[index];
     const Passage& passage = passages[candidate.passage];
 
     if (dedup) {
-      int duplicate_of = 0;
-      for (size_t j = 0; j < packed_candidates.size() && duplicate_of == 0; ++j) {
-        if (ShingleOverlap(candidate.shingles, packed_candidates[j]->shingles) >=
-            options_.duplicate_threshold) {
-          duplicate_of = packed.sources[j].citation;
-        }
-      }
-      if (duplicate_of != 0) {
-        packed.dropped.push_back({candidate.passage, DropReason::kDuplicate, duplicate_of});
+      const std::optional<size_t> repeated =
+          packed_shingles.FindOverlapping(candidate.shingles, options_.duplicate_threshold);
+      if (repeated.has_value()) {
+        packed.dropped.push_back(
+            {candidate.passage, DropReason::kDuplicate, packed.sources[*repeated].citation});
         continue;
       }
     }
@@ -154,7 +150,7 @@ absl::StatusOr<PackedPrompt> PromptPacker::Pack(const text::Tokenizer& tokenizer
 
     used += tokens;
     blocks.push_back(std::move(block));
-    packed_candidates.push_back(&candidate);
+    if (dedup) packed_shingles.Add(candidate.shingles);
     packed.sources.push_back({candidate.passage, citation, tokens, truncated, std::string(text)});
   }
 

@@ -8,9 +8,13 @@
 #ifndef QUARRY_SERVICES_ANSWER_SHINGLES_H_
 #define QUARRY_SERVICES_ANSWER_SHINGLES_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 
 namespace quarry::answer {
@@ -28,6 +32,22 @@ double ShingleOverlap(const ShingleSet& a, const ShingleSet& b);
 
 // |a ∩ b| / |a ∪ b|, in [0, 1]; 0 when both are empty.
 double ShingleJaccard(const ShingleSet& a, const ShingleSet& b);
+
+// Finds, among the shingle sets added so far, one that a new set overlaps (as ShingleOverlap)
+// by at least a threshold, in time linear in the new set's size rather than in the number of
+// sets held. Not thread-safe; one per packing.
+class ShingleIndex {
+ public:
+  // Adds `set` under the next position: 0 for the first set added, then 1, ...
+  void Add(const ShingleSet& set);
+
+  // The position of the earliest added set whose overlap with `set` is at least `threshold`.
+  std::optional<size_t> FindOverlapping(const ShingleSet& set, double threshold) const;
+
+ private:
+  absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 1>> positions_;  // by shingle
+  std::vector<size_t> sizes_;                                                  // by position
+};
 
 }  // namespace quarry::answer
 

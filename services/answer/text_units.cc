@@ -3,6 +3,7 @@
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
+#include <xxhash.h>
 
 namespace quarry::answer {
 namespace {
@@ -24,13 +25,12 @@ void AppendLower(UChar32 c, std::string* word) {
   if (!error) word->append(bytes, length);
 }
 
-}  // namespace
-
-std::vector<std::string> TextUnits(absl::string_view text) {
-  std::vector<std::string> units;
+// Calls `emit` with each unit of `text`, in a buffer reused between calls.
+template <typename Emit>
+void ForEachUnit(absl::string_view text, Emit emit) {
   std::string word;
   auto end_word = [&] {
-    if (!word.empty()) units.push_back(std::move(word));
+    if (!word.empty()) emit(word);
     word.clear();
   };
 
@@ -63,7 +63,23 @@ std::vector<std::string> TextUnits(absl::string_view text) {
     }
   }
   end_word();
+}
+
+}  // namespace
+
+std::vector<std::string> TextUnits(absl::string_view text) {
+  std::vector<std::string> units;
+  ForEachUnit(text, [&](const std::string& unit) { units.push_back(unit); });
   return units;
+}
+
+std::vector<uint64_t> TextUnitHashes(absl::string_view text) {
+  std::vector<uint64_t> hashes;
+  hashes.reserve(text.size() / 5);
+  ForEachUnit(text, [&](const std::string& unit) {
+    hashes.push_back(XXH3_64bits(unit.data(), unit.size()));
+  });
+  return hashes;
 }
 
 }  // namespace quarry::answer

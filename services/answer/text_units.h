@@ -6,6 +6,7 @@
 #ifndef QUARRY_SERVICES_ANSWER_TEXT_UNITS_H_
 #define QUARRY_SERVICES_ANSWER_TEXT_UNITS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ namespace quarry::answer {
 
 // The units of `text` (UTF-8; ill-formed bytes separate units), in order.
 std::vector<std::string> TextUnits(absl::string_view text);
+
+// A 64-bit hash of each unit of `text`, in order; equal units hash equal. Faster than
+// TextUnits when only equality matters.
+std::vector<uint64_t> TextUnitHashes(absl::string_view text);
 
 }  // namespace quarry::answer
 
