@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "services/cli/answer_command.h"
+#include "services/cli/ask_command.h"
 #include "services/cli/ingest_command.h"
 #include "services/cli/local_command.h"
 #include "services/cli/router_command.h"
@@ -16,8 +18,10 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   quarry::cli::AddShardCommand(app, &run);
   quarry::cli::AddRouterCommand(app, &run);
+  quarry::cli::AddAnswerCommand(app, &run);
   quarry::cli::AddSearchCommand(app, &run);
   quarry::cli::AddIngestCommand(app, &run);
+  quarry::cli::AddAskCommand(app, &run);
   quarry::cli::AddTokensCommand(app, &run);
   quarry::cli::AddLocalCommand(app, &run);
   quarry::cli::AddStatusCommand(app, &run);
