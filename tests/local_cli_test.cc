@@ -91,6 +91,18 @@ TEST(QuarryLocal, IngestSearchRestartAndFindTheSameResults) {
   EXPECT_EQ(partial["coverage"]["shards_ok"], kShards);
   EXPECT_EQ(partial["partial"], false);
 
+  // The answer service of the same process answers from those passages, with citations.
+  const std::string answer = absl::StrCat("127.0.0.1:", base_port + 1);
+  CommandResult ask =
+      RunQuarry({"ask", "What does VACUUM FULL lock?", "--answer", answer, "--json"});
+  ASSERT_EQ(ask.exit_code, 0) << ask.err;
+  const Json asked = Json::parse(ask.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(asked.is_object()) << ask.out;
+  EXPECT_TRUE(absl::StrContains(asked["answer"].get<std::string>(), "ACCESS EXCLUSIVE"))
+      << asked["answer"];
+  EXPECT_LE(asked["prompt_tokens"].get<int>(), asked["budget"].get<int>());
+  ASSERT_FALSE(asked["sources"].empty());
+
   const Json chinese = SearchJson(cluster.router(), "数据库备份");
   ASSERT_FALSE(chinese["hits"].empty());
   EXPECT_TRUE(absl::StrContains(chinese["hits"][0]["source"].get<std::string>(), "备份.md"));
@@ -118,6 +130,10 @@ TEST(QuarryLocal, IngestSearchRestartAndFindTheSameResults) {
   ASSERT_TRUE(again.Start().ok()) << again.Log();
   const Json after = SearchJson(again.router(), "how do I create a partial index");
   EXPECT_EQ(after["hits"], partial["hits"]);
+  CommandResult ask_again =
+      RunQuarry({"ask", "What does VACUUM FULL lock?", "--answer", answer, "--json"});
+  ASSERT_EQ(ask_again.exit_code, 0) << ask_again.err;
+  EXPECT_EQ(Json::parse(ask_again.out)["answer"], asked["answer"]);
   CommandResult unchanged = RunQuarry({"ingest", dir.path() + "/docs", "--router", again.router()});
   EXPECT_TRUE(absl::StrContains(unchanged.out + unchanged.err, absl::StrCat("unchanged ", files)))
       << unchanged.out << unchanged.err;

@@ -46,11 +46,8 @@ int RunAnswer(AnswerFlags flags) {
   }
 
   answer::AnswerServerOptions& options = flags.server;
-  if (options.llm_url.empty()) options.llm_url = FromEnvironment("QUARRY_LLM_URL", "");
-  if (options.llm_model.empty()) options.llm_model = FromEnvironment("QUARRY_LLM_MODEL", "");
-  options.llm_api_key = FromEnvironment("QUARRY_LLM_API_KEY", "");
-  if (!options.llm_url.empty() && options.llm_model.empty()) {
-    log->error("--llm-url needs --llm-model (or QUARRY_LLM_MODEL)");
+  if (absl::Status llm = ApplyLlmEnvironment(options); !llm.ok()) {
+    log->error("{}", llm.message());
     return 2;
   }
   if (!flags.system_instruction_file.empty()) {
@@ -95,6 +92,16 @@ int RunAnswer(AnswerFlags flags) {
 }
 
 }  // namespace
+
+absl::Status ApplyLlmEnvironment(answer::AnswerServerOptions& options) {
+  if (options.llm_url.empty()) options.llm_url = FromEnvironment("QUARRY_LLM_URL", "");
+  if (options.llm_model.empty()) options.llm_model = FromEnvironment("QUARRY_LLM_MODEL", "");
+  options.llm_api_key = FromEnvironment("QUARRY_LLM_API_KEY", "");
+  if (!options.llm_url.empty() && options.llm_model.empty()) {
+    return absl::InvalidArgumentError("--llm-url needs --llm-model (or QUARRY_LLM_MODEL)");
+  }
+  return absl::OkStatus();
+}
 
 void AddAnswerCommand(CLI::App& app, std::function<int()>* run) {
   auto flags = std::make_shared<AnswerFlags>();

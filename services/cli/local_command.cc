@@ -17,6 +17,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "router/router_server.h"
+#include "services/answer/answer_server.h"
+#include "services/cli/answer_command.h"
 #include "services/cli/embedder_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
@@ -37,6 +39,8 @@ struct LocalFlags {
   std::string index_spec = "Flat";
   std::string metric = "ip";
   EmbedderFlags embedder;
+  std::string llm_url;    // or QUARRY_LLM_URL; none: extractive answers
+  std::string llm_model;  // or QUARRY_LLM_MODEL
   double drain_s = 10;
   std::string log_level = "info";
   bool log_json = false;
@@ -45,6 +49,7 @@ struct LocalFlags {
 // The contract ports: the router on P, the answer service on P+1, shard replicas from P+10 in
 // shard-major order.
 int RouterPort(const LocalFlags& flags) { return flags.base_port; }
+int AnswerPort(const LocalFlags& flags) { return flags.base_port + 1; }
 int ShardPort(const LocalFlags& flags, int shard, int replica) {
   return flags.base_port + 10 + shard * flags.replicas + replica;
 }
@@ -109,6 +114,7 @@ absl::StatusOr<std::string> WriteTopology(const LocalFlags& flags) {
 struct LocalCluster {
   std::vector<std::unique_ptr<shard::ShardServer>> shards;
   std::unique_ptr<router::RouterServer> router;
+  std::unique_ptr<answer::AnswerServer> answer;
 
   bool ready() const {
     for (const auto& shard : shards) {
@@ -117,9 +123,13 @@ struct LocalCluster {
     return router != nullptr && router->ready();
   }
 
-  // Returns false when some part did not stop cleanly.
+  std::chrono::milliseconds drain{10000};
+
+  // Stops the answer service, the router, then the shards; false when some part did not stop
+  // cleanly.
   bool Stop() {
     bool clean = true;
+    if (answer) answer->Shutdown(drain);
     if (router) router->Stop();
     for (auto& shard : shards) {
       absl::Status stopped = shard->Stop();
@@ -133,10 +143,12 @@ struct LocalCluster {
 };
 
 absl::Status StartCluster(const LocalFlags& flags, const router::EmbedderFactory& embedder,
+                          const answer::AnswerServerOptions& answer_options,
                           LocalCluster* cluster) {
   absl::StatusOr<shard::Metric> metric = shard::ParseMetric(flags.metric);
   if (!metric.ok()) return metric.status();
   const auto drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
+  cluster->drain = drain;
 
   for (int s = 0; s < flags.shards; ++s) {
     for (int r = 0; r < flags.replicas; ++r) {
@@ -168,15 +180,24 @@ absl::Status StartCluster(const LocalFlags& flags, const router::EmbedderFactory
       router::RouterServer::Start(std::move(options));
   if (!router.ok()) return router.status();
   cluster->router = *std::move(router);
+
+  absl::StatusOr<std::unique_ptr<answer::AnswerServer>> answer =
+      answer::AnswerServer::Start(answer_options);
+  if (!answer.ok()) return answer.status();
+  cluster->answer = *std::move(answer);
   return absl::OkStatus();
 }
 
-void PrintAddresses(const LocalFlags& flags) {
+void PrintAddresses(const LocalFlags& flags, const std::string& llm) {
   const std::string router = Address(flags, RouterPort(flags));
-  const std::string flag = flags.base_port == 7300 ? "" : " --router " + router;
-  std::printf("quarry local: %d shards x %d replicas, data in %s\n", flags.shards, flags.replicas,
-              flags.data_dir.c_str());
+  const std::string answer = Address(flags, AnswerPort(flags));
+  const bool default_ports = flags.base_port == 7300;
+  const std::string flag = default_ports ? "" : " --router " + router;
+  const std::string answer_flag = default_ports ? "" : " --answer " + answer;
+  std::printf("quarry local: %d shard(s) x %d replica(s), data in %s\n", flags.shards,
+              flags.replicas, flags.data_dir.c_str());
   std::printf("  router   %s\n", router.c_str());
+  std::printf("  answer   %s  (%s)\n", answer.c_str(), llm.c_str());
   for (int s = 0; s < flags.shards; ++s) {
     for (int r = 0; r < flags.replicas; ++r) {
       std::printf("  shard %d  %s  (replica %d)\n", s,
@@ -186,6 +207,7 @@ void PrintAddresses(const LocalFlags& flags) {
   std::printf("Query it:\n");
   std::printf("  quarry ingest /usr/share/doc/postgresql-doc-15/html%s\n", flag.c_str());
   std::printf("  quarry search \"how do I create a partial index\"%s\n", flag.c_str());
+  std::printf("  quarry ask \"what does VACUUM FULL lock\"%s\n", answer_flag.c_str());
   std::printf("  quarry status%s\n", flag.c_str());
   std::printf("Stop it with Ctrl-C, or: kill -TERM %d\n", static_cast<int>(getpid()));
   std::fflush(stdout);
@@ -204,18 +226,32 @@ int RunLocal(const LocalFlags& flags) {
     log->error("{}", embedder.status().message());
     return 2;
   }
+  answer::AnswerServerOptions answer_options;
+  answer_options.listen = Address(flags, AnswerPort(flags));
+  answer_options.router = Address(flags, RouterPort(flags));
+  answer_options.llm_url = flags.llm_url;
+  answer_options.llm_model = flags.llm_model;
+  if (absl::Status llm = ApplyLlmEnvironment(answer_options); !llm.ok()) {
+    log->error("{}", llm.message());
+    return 2;
+  }
+  const std::string llm = answer_options.llm_url.empty()
+                              ? "extractive answers, no LLM"
+                              : answer_options.llm_model + " at " + answer_options.llm_url;
   if (absl::Status layout = CheckLayout(flags); !layout.ok()) {
     log->error("{}", layout.message());
     return 2;
   }
   log->info(
       "quarry {} local cluster starting: shards={} replicas={} data={} base_port={} dim={} "
-      "index='{}' metric={} embedder={}",
+      "index='{}' metric={} embedder={} llm={} llm_api_key={}",
       runtime::Version(), flags.shards, flags.replicas, flags.data_dir, flags.base_port,
-      flags.dimension, flags.index_spec, flags.metric, DescribeEmbedder(flags.embedder));
+      flags.dimension, flags.index_spec, flags.metric, DescribeEmbedder(flags.embedder), llm,
+      answer_options.llm_api_key.empty() ? "unset" : "set");
 
   LocalCluster cluster;
-  if (absl::Status started = StartCluster(flags, *embedder, &cluster); !started.ok()) {
+  if (absl::Status started = StartCluster(flags, *embedder, answer_options, &cluster);
+      !started.ok()) {
     log->error("{}", started.message());
     cluster.Stop();
     return 1;
@@ -229,7 +265,7 @@ int RunLocal(const LocalFlags& flags) {
     }
     if (stopping) return;
     log->info("cluster serving");
-    PrintAddresses(flags);
+    PrintAddresses(flags, llm);
   });
 
   int signal_number;
@@ -248,7 +284,7 @@ int RunLocal(const LocalFlags& flags) {
 void AddLocalCommand(CLI::App& app, std::function<int()>* run) {
   auto flags = std::make_shared<LocalFlags>();
   CLI::App* command = app.add_subcommand(
-      "local", "Run a whole cluster (router and shards) on loopback in one process");
+      "local", "Run a whole cluster (router, shards, answer service) on loopback in one process");
   command->add_option("--shards", flags->shards, "Number of shards")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -261,7 +297,7 @@ void AddLocalCommand(CLI::App& app, std::function<int()>* run) {
       ->capture_default_str();
   command
       ->add_option("--base-port", flags->base_port,
-                   "Router on this port, shard replicas from +10; metrics on each port +1000")
+                   "Router on this port, answer service on +1, shard replicas from +10")
       ->capture_default_str()
       ->check(CLI::Range(1, 64000));
   command->add_option("--dim", flags->dimension, "Vector dimension of the shards")
@@ -275,6 +311,12 @@ void AddLocalCommand(CLI::App& app, std::function<int()>* run) {
       ->capture_default_str()
       ->check(CLI::IsMember({"ip", "l2"}));
   AddEmbedderOptions(command, &flags->embedder);
+  command->add_option("--llm-url", flags->llm_url,
+                      "OpenAI-compatible API base for answers, e.g. http://127.0.0.1:11434/v1 "
+                      "(env QUARRY_LLM_URL); none: answers are extractive");
+  command->add_option("--llm-model", flags->llm_model,
+                      "Model the answer service asks (env QUARRY_LLM_MODEL); the API key comes "
+                      "from QUARRY_LLM_API_KEY");
   command
       ->add_option("--drain-seconds", flags->drain_s,
                    "Grace period for calls in flight on SIGTERM or Ctrl-C")
