@@ -22,6 +22,7 @@
 #include "router/router_service.h"
 #include "router/topology.h"
 #include "services/runtime/server.h"
+#include "services/runtime/tls.h"
 
 namespace quarry::router {
 
@@ -33,6 +34,8 @@ struct RouterServerOptions {
   EmbedderFactory embedder;  // null: callers must send vectors
   int max_message_bytes = 64 << 20;
   std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
+  // Serves with it, and talks to the replicas with it (cluster.replica.tls is set from it).
+  runtime::TlsConfig tls;
 };
 
 class RouterServer {

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "services/runtime/server.h"
+#include "services/runtime/tls.h"
 #include "shard/shard.h"
 #include "shard/shard_service.h"
 
@@ -30,6 +31,7 @@ struct ShardServerOptions {
   ShardOptions shard;
   int max_message_bytes = 64 << 20;
   std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
+  runtime::TlsConfig tls;                  // empty: plaintext
 };
 
 class ShardServer {
