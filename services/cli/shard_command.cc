@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 #include "shard/shard_server.h"
@@ -29,6 +30,7 @@ struct ShardFlags {
   double drain_s = 10;
   int max_message_mb = 64;
   std::string port_file;
+  runtime::TlsFiles tls;
   std::string log_level = "info";
   bool log_json = false;
 };
@@ -46,14 +48,21 @@ int RunShard(const ShardFlags& flags) {
     log->error("{}", metric.status().message());
     return 2;
   }
+  absl::StatusOr<runtime::TlsConfig> tls =
+      runtime::TlsConfig::Load(flags.tls, runtime::TlsRole::kService);
+  if (!tls.ok()) {
+    log->error("{}", tls.status().message());
+    return 2;
+  }
   log->info(
       "quarry {} shard {} starting: listen={} data={} dim={} index='{}' metric={} "
-      "max_k={} nprobe={} ef_search={}",
+      "max_k={} nprobe={} ef_search={} transport={}",
       runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
-      flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search);
+      flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search, tls->Describe());
 
   shard::ShardServerOptions options;
   options.listen = flags.listen;
+  options.tls = *std::move(tls);
   options.max_message_bytes = flags.max_message_mb << 20;
   options.drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
   options.shard.data_dir = flags.data_dir;
@@ -143,6 +152,7 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddTlsOptions(command, &flags->tls, TlsUse::kServer);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
