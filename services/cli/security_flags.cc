@@ -14,6 +14,9 @@ void AddTlsOptions(CLI::App* command, runtime::TlsFiles* files, TlsUse use) {
                         "turns TLS on (the server is then verified against the system roots "
                         "unless --tls-ca is given)");
     command->add_option("--tls-key", files->key, "PEM private key of --tls-cert (unencrypted)");
+    command->footer(
+        "Environment: QUARRY_API_KEY, the API key sent as 'authorization: Bearer KEY' to a "
+        "server that checks keys.");
   } else {
     command->add_option(
         "--tls-cert", files->cert,
