@@ -307,8 +307,9 @@ grpc::Status RouterService::GetStatus(grpc::ServerContext* context, const v1::Ge
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
   // Status covers every tenant's documents, so it takes an admin key.
-  if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok())
+  if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok()) {
     return allowed;
+  }
   if (std::optional<shard::RequestLimits> limits = cluster_->limits()) {
     response->set_dimension(limits->dimension);
     response->set_metric(std::string(shard::MetricName(limits->metric)));

@@ -241,6 +241,18 @@ TEST_F(SecurityTest, ServerOfAnUntrustedCaIsRefusedByTheCli) {
   EXPECT_EQ(search.exit_code, 1) << search.out << search.err;
 }
 
+TEST_F(SecurityTest, ServerMustCarryTheNameTheClientExpects) {
+  auto search = [](const std::string& server_name) {
+    return Quarry({"search", "glacier", "--tenant", "alpha", "--router", router_->address(),
+                   "--timeout", "5", "--tls-server-name", server_name},
+                  kAlphaKey);
+  };
+  CommandResult named = search("localhost");
+  EXPECT_EQ(named.exit_code, 0) << named.err;
+  CommandResult misnamed = search("shard.elsewhere.example");
+  EXPECT_EQ(misnamed.exit_code, 1) << misnamed.out;
+}
+
 TEST_F(SecurityTest, MissingOrUnknownKeyIsUnauthenticated) {
   for (const std::string& key : {std::string(), std::string("not-a-known-key")}) {
     v1::RouterSearchResponse found;
