@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/runtime/call_gate.h"
+#include "services/runtime/metrics_endpoint.h"
 
 namespace quarry::runtime {
 
@@ -23,6 +24,8 @@ struct GrpcServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
   int max_receive_message_bytes = 64 << 20;
   int max_send_message_bytes = 64 << 20;
+  // Records the gRPC server metrics of every call when set; not owned, must outlive the server.
+  MetricsEndpoint* metrics = nullptr;
 };
 
 // A started gRPC server and the port it bound.
