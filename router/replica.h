@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,7 @@ struct ReplicaOptions {
   int eject_after_errors = 3;                 // consecutive call errors
   std::chrono::milliseconds eject_for{2000};  // before health checks may bring it back
   size_t max_pending_writes = 100000;
+  std::function<void()> on_ejected;  // may be empty; runs with the replica's lock held
 };
 
 class Replica {

@@ -13,6 +13,7 @@
 #include "quarry/v1/router.grpc.pb.h"
 #include "router/cluster.h"
 #include "router/fanout_search.h"
+#include "router/router_metrics.h"
 #include "services/embed/embedder.h"
 #include "services/runtime/call_gate.h"
 
@@ -24,6 +25,7 @@ struct RouterOptions {
   std::chrono::milliseconds default_timeout{10000};
   // Time kept back from the caller's deadline to merge the shards' answers.
   std::chrono::milliseconds merge_margin{5};
+  RouterMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
 // Makes the embedder for vectors of the given dimension (the shards'); null: text needs vectors.

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "quarry/v1/answer.grpc.pb.h"
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/answer/answer_metrics.h"
 #include "services/answer/chat_completion_client.h"
 #include "services/answer/extractive_answerer.h"
 #include "services/answer/model_registry.h"
@@ -43,6 +44,7 @@ struct AnswerOptions {
   size_t extractive_sentences = 3;
   // The router's address, for messages.
   std::string router_address;
+  AnswerMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
 class AnswerService final : public v1::Answer::Service {
