@@ -8,6 +8,7 @@
 #include <string>
 
 #include "services/answer/answer_server.h"
+#include "services/cli/config_file.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -36,7 +37,7 @@ std::string FromEnvironment(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? std::string(value) : fallback;
 }
 
-int RunAnswer(AnswerFlags flags) {
+int RunAnswer(AnswerFlags flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
   absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
   auto log = runtime::Logger("answer");
@@ -71,6 +72,7 @@ int RunAnswer(AnswerFlags flags) {
       options.llm_api_key.empty() ? "unset" : "set", options.service.reserved_answer_tokens,
       options.service.default_k, options.service.packing.duplicate_threshold,
       options.service.packing.mmr);
+  log->info("effective configuration: {}", configuration);
 
   absl::StatusOr<std::unique_ptr<answer::AnswerServer>> server =
       answer::AnswerServer::Start(options);
@@ -155,11 +157,20 @@ void AddAnswerCommand(CLI::App& app, std::function<int()>* run) {
   command
       ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
       ->capture_default_str();
+  command->add_option(
+      "--metrics-listen", server.metrics_listen,
+      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
+      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
+      "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
-  command->callback([flags, run] { *run = [flags] { return RunAnswer(*flags); }; });
+  command->callback([flags, run, command] {
+    *run = [flags, configuration = EffectiveConfiguration(*command)] {
+      return RunAnswer(*flags, configuration);
+    };
+  });
 }
 
 }  // namespace quarry::cli
