@@ -13,14 +13,22 @@ constexpr std::chrono::seconds kRepairCallTimeout{10};
 
 Cluster::Cluster(const Topology& topology, const ClusterOptions& options)
     : options_(options), shard_count_(topology.shards.size()) {
-  for (const ShardTopology& shard : topology.shards) {
+  for (uint32_t i = 0; i < shard_count_; ++i) {
     ShardGroup group;
     group.latency = std::make_shared<LatencyWindow>();
-    for (const std::string& address : shard.replicas) {
-      group.replicas.push_back(std::make_shared<Replica>(address, options_.replica));
+    for (const std::string& address : topology.shards[i].replicas) {
+      group.replicas.push_back(MakeReplica(i, address));
     }
     shards_.push_back(std::move(group));
   }
+}
+
+std::shared_ptr<Replica> Cluster::MakeReplica(uint32_t shard, const std::string& address) const {
+  ReplicaOptions options = options_.replica;
+  if (RouterMetrics* metrics = options_.metrics) {
+    options.on_ejected = [metrics, shard] { metrics->ReplicaEjected(shard); };
+  }
+  return std::make_shared<Replica>(address, options);
 }
 
 Cluster::~Cluster() {
@@ -53,8 +61,7 @@ absl::Status Cluster::Reload(const Topology& topology) {
     std::vector<std::shared_ptr<Replica>> replicas;
     for (const std::string& address : topology.shards[i].replicas) {
       auto it = existing.find(address);
-      replicas.push_back(
-          it != existing.end() ? it->second : std::make_shared<Replica>(address, options_.replica));
+      replicas.push_back(it != existing.end() ? it->second : MakeReplica(i, address));
     }
     shards_[i].replicas = std::move(replicas);
   }
@@ -72,14 +79,15 @@ std::optional<shard::RequestLimits> Cluster::limits() const {
   return limits_;
 }
 
-bool Cluster::AllShardsReachable() const {
+uint32_t Cluster::ReachableShards() const {
   std::lock_guard lock(mu_);
+  uint32_t reachable = 0;
   for (const ShardGroup& group : shards_) {
     bool any = false;
     for (const std::shared_ptr<Replica>& replica : group.replicas) any |= replica->healthy();
-    if (!any) return false;
+    reachable += any ? 1 : 0;
   }
-  return true;
+  return reachable;
 }
 
 void Cluster::BackgroundLoop() {

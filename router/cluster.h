@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "router/latency_window.h"
 #include "router/replica.h"
+#include "router/router_metrics.h"
 #include "router/topology.h"
 #include "shard/request_validation.h"
 
@@ -29,6 +30,7 @@ struct ClusterOptions {
   ReplicaOptions replica;
   std::chrono::milliseconds health_interval{500};
   std::chrono::milliseconds health_timeout{300};
+  RouterMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
 // The replicas of one shard and the shard's recent latency, which sets its hedge delay.
@@ -58,14 +60,16 @@ class Cluster {
   // The limits requests are validated against, once a shard has told them.
   std::optional<shard::RequestLimits> limits() const;
 
-  // True once every shard has a healthy replica; false again when one has none left.
-  bool AllShardsReachable() const;
+  // The shards with at least one healthy replica now.
+  uint32_t ReachableShards() const;
 
  private:
   void BackgroundLoop();
   void CheckHealth();
   void LearnLimits();
   void RepairStaleReplicas();
+  // A new replica of shard `shard`.
+  std::shared_ptr<Replica> MakeReplica(uint32_t shard, const std::string& address) const;
 
   const ClusterOptions options_;
   const uint32_t shard_count_;

@@ -35,6 +35,8 @@ struct ShardCall {
   bool given_up = false;
   bool timed_out = false;
   int winner = -1;
+  int hedge = -1;  // the attempt sent as a hedge
+  Clock::time_point answered_at;
   grpc::Status last_error{grpc::StatusCode::UNAVAILABLE, "no replica was tried"};
 
   bool Tried(const Replica* replica) const {
@@ -147,7 +149,10 @@ class FanOut {
         return false;
       }
       if (hedge_due) call.hedge_at = Clock::time_point::max();  // one hedge per shard
-      if (replica != nullptr) Start(i, std::move(replica));
+      if (replica != nullptr) {
+        if (hedge_due) call.hedge = static_cast<int>(call.attempts.size());
+        Start(i, std::move(replica));
+      }
     }
     wake = std::min(wake, call.hedge_at);
     return true;
@@ -176,6 +181,7 @@ class FanOut {
     ShardCall& call = shards_[attempt->shard];
     if (attempt->status.ok() && !call.answered) {
       call.answered = true;
+      call.answered_at = Clock::now();
       for (size_t i = 0; i < call.attempts.size(); ++i) {
         if (call.attempts[i].get() == attempt) call.winner = i;
       }
@@ -192,8 +198,12 @@ class FanOut {
       ShardAnswer& answer = answers[i];
       answer.attempts = call.attempts.size();
       answer.hedged = call.attempts.size() > 1;
+      answer.hedge_sent = call.hedge >= 0;
       if (call.answered) {
         answer.ok = true;
+        answer.hedge_won = call.winner == call.hedge;
+        answer.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+            call.answered_at - call.attempts.front()->started);
         answer.response = std::move(call.attempts[call.winner]->response);
       } else if (call.timed_out) {
         answer.error =

@@ -29,7 +29,10 @@ struct ShardAnswer {
   v1::SearchResponse response;
   grpc::Status error;  // the last failure, when !ok
   int attempts = 0;
-  bool hedged = false;
+  bool hedged = false;                   // more than one replica was asked (a hedge or a retry)
+  bool hedge_sent = false;               // a second replica was asked because the first was slow
+  bool hedge_won = false;                // ... and its answer was the one taken
+  std::chrono::microseconds latency{0};  // from the first request to the answer taken, when ok
 };
 
 // The hedge delay of a shard now.

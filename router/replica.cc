@@ -59,6 +59,7 @@ void Replica::CallFinished(const grpc::Status& status, std::chrono::microseconds
     ejected_until_ = std::chrono::steady_clock::now() + options_.eject_for;
     runtime::Logger("router")->warn("ejected replica {} after {} errors in a row: {}", address_,
                                     consecutive_errors_, status.error_message());
+    if (options_.on_ejected) options_.on_ejected();
   }
 }
 

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,7 @@ struct ReplicaOptions {
   std::chrono::milliseconds eject_for{2000};  // before health checks may bring it back
   size_t max_pending_writes = 100000;
   runtime::TlsConfig tls;  // how the channel to the replica authenticates; empty: plaintext
+  std::function<void()> on_ejected;  // may be empty; runs with the replica's lock held
 };
 
 class Replica {

@@ -14,35 +14,87 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(RouterServerOp
   grpc_options.max_receive_message_bytes = server->options_.max_message_bytes;
   grpc_options.max_send_message_bytes = server->options_.max_message_bytes;
   grpc_options.credentials = server->options_.tls.ServerCredentials();
+  grpc_options.metrics = &server->metrics_;
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(grpc_options, {&server->service_});
   if (!running.ok()) return running.status();
   server->server_ = *std::move(running);
   server->port_ = server->server_.port;
+
+  absl::Status metrics = server->metrics_.ServeBesideGrpc(server->options_.metrics_listen,
+                                                          server->options_.listen, server->port_);
+  if (!metrics.ok()) return metrics;
+  server->metrics_.AddScraped([raw = server.get()] {
+    const uint32_t total = raw->cluster_.shard_count();
+    const uint32_t reachable = raw->cluster_.ReachableShards();
+    const char* help = "Shards with at least one healthy replica, and shards with none";
+    return std::vector<runtime::ScrapedValue>{{"quarry_router_shards",
+                                               help,
+                                               prometheus::MetricType::Gauge,
+                                               {{"state", "reachable"}},
+                                               static_cast<double>(reachable)},
+                                              {"quarry_router_shards",
+                                               help,
+                                               prometheus::MetricType::Gauge,
+                                               {{"state", "unreachable"}},
+                                               static_cast<double>(total - reachable)}};
+  });
   server->cluster_.Start();
   runtime::Logger("router")->info("router listening on port {}", server->port_);
   server->readiness_ = std::thread([raw = server.get()] { raw->AwaitReadiness(); });
   return server;
 }
 
+namespace {
+
+ClusterOptions WithMetrics(ClusterOptions options, RouterMetrics* metrics) {
+  options.metrics = metrics;
+  return options;
+}
+
+RouterOptions WithMetrics(RouterOptions options, RouterMetrics* metrics) {
+  options.metrics = metrics;
+  return options;
+}
+
+}  // namespace
+
 RouterServer::RouterServer(RouterServerOptions options)
     : options_(std::move(options)),
-      cluster_(options_.topology, options_.cluster),
-      service_(&cluster_, options_.embedder, options_.router) {}
+      router_metrics_(metrics_.registry(), options_.topology.shards.size()),
+      cluster_(options_.topology, WithMetrics(options_.cluster, &router_metrics_)),
+      service_(&cluster_, options_.embedder, WithMetrics(options_.router, &router_metrics_)) {}
 
 RouterServer::~RouterServer() {
   if (!stopped_) Stop();
+  metrics_.Stop();
 }
 
 void RouterServer::AwaitReadiness() {
-  // TODO(#7): report degraded service when a shard has no healthy replica.
-  while (!stopping_ && !cluster_.limits()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  constexpr auto kPoll = std::chrono::milliseconds(20);
+  while (!stopping_ && !cluster_.limits()) std::this_thread::sleep_for(kPoll);
   if (stopping_) return;
   runtime::SetServing(*server_.server, true);
   ready_ = true;
-  runtime::Logger("router")->info("router serving");
+  auto log = runtime::Logger("router");
+  log->info("router serving");
+
+  uint32_t reachable = cluster_.shard_count();
+  while (!stopping_) {
+    const uint32_t now = cluster_.ReachableShards();
+    if (now != reachable) {
+      if (now < cluster_.shard_count()) {
+        log->warn(
+            "degraded: {} of {} shards have no healthy replica; searches return partial "
+            "results",
+            cluster_.shard_count() - now, cluster_.shard_count());
+      } else {
+        log->info("every shard has a healthy replica again");
+      }
+      reachable = now;
+    }
+    std::this_thread::sleep_for(kPoll * 10);
+  }
 }
 
 void RouterServer::Stop() {

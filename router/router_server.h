@@ -4,7 +4,12 @@
 //
 // Start binds the address at once and answers health checks with NOT_SERVING until the shards
 // have told their limits (dimension, metric, largest k), so that requests can be validated;
-// then it turns SERVING.
+// then it turns SERVING. It stays SERVING while a shard has no healthy replica, since the other
+// shards' answers are still worth having: it serves degraded (partial results), says so in its
+// log once on each change, and reports quarry_router_shards{state="unreachable"}.
+//
+// Its metrics (gRPC server, process, RouterMetrics) are served over HTTP at /metrics, by
+// default on the gRPC port + 1000.
 //
 // Thread-safe: port(), ready() and Reload from any thread; Stop at most once.
 #ifndef QUARRY_ROUTER_ROUTER_SERVER_H_
@@ -19,8 +24,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "router/cluster.h"
+#include "router/router_metrics.h"
 #include "router/router_service.h"
 #include "router/topology.h"
+#include "services/runtime/metrics_endpoint.h"
 #include "services/runtime/server.h"
 #include "services/runtime/tls.h"
 
@@ -36,6 +43,8 @@ struct RouterServerOptions {
   std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
   // Serves with it, and talks to the replicas with it (cluster.replica.tls is set from it).
   runtime::TlsConfig tls;
+  // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
+  std::string metrics_listen;
 };
 
 class RouterServer {
@@ -49,6 +58,7 @@ class RouterServer {
   RouterServer& operator=(const RouterServer&) = delete;
 
   int port() const { return port_; }
+  int metrics_port() const { return metrics_.port(); }
   // True once the shards' limits are known and the server is SERVING.
   bool ready() const { return ready_; }
 
@@ -61,10 +71,13 @@ class RouterServer {
  private:
   explicit RouterServer(RouterServerOptions options);
 
-  // Waits for the shards' limits, then turns SERVING (unless stopping first).
+  // Waits for the shards' limits, then turns SERVING (unless stopping first), then watches for
+  // shards without a healthy replica until Stop.
   void AwaitReadiness();
 
   const RouterServerOptions options_;
+  runtime::MetricsEndpoint metrics_{"router"};
+  RouterMetrics router_metrics_;
   Cluster cluster_;
   RouterService service_;
   runtime::RunningServer server_;

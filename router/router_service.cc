@@ -145,6 +145,13 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
   }
   absl::Status valid = shard::ValidateUpsert(upsert, *limits);
   if (!valid.ok()) return runtime::ToGrpcStatus(valid);
+  if (options_.metrics != nullptr) {
+    uint64_t bytes = 0;
+    for (const v1::DocumentChunks& entry : upsert.documents()) {
+      for (const v1::Chunk& chunk : entry.chunks()) bytes += chunk.text().size();
+    }
+    options_.metrics->Ingested(upsert.documents_size(), bytes);
+  }
 
   // One write per shard, all shards at once.
   const auto deadline = Deadline(*context);
@@ -272,6 +279,11 @@ grpc::Status RouterService::Search(grpc::ServerContext* context,
   bool all_timed_out = true;
   for (size_t i = 0; i < answers.size(); ++i) {
     ShardAnswer& answer = answers[i];
+    if (options_.metrics != nullptr) {
+      options_.metrics->ShardSearched(i, answer.ok,
+                                      std::chrono::duration<double>(answer.latency).count(),
+                                      answer.hedge_sent, answer.hedge_won);
+    }
     if (answer.ok) {
       coverage->set_shards_ok(coverage->shards_ok() + 1);
       hits.emplace_back(std::make_move_iterator(answer.response.mutable_hits()->begin()),
@@ -295,6 +307,7 @@ grpc::Status RouterService::Search(grpc::ServerContext* context,
                           absl::StrCat("full coverage was required: ", detail));
     }
     response->set_partial(true);
+    if (options_.metrics != nullptr) options_.metrics->PartialResult();
   }
   for (v1::Hit& hit : MergeTopK(std::move(hits), request->k(), request->max_hits_per_document())) {
     *response->add_hits() = std::move(hit);

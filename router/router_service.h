@@ -15,6 +15,7 @@
 #include "quarry/v1/router.grpc.pb.h"
 #include "router/cluster.h"
 #include "router/fanout_search.h"
+#include "router/router_metrics.h"
 #include "services/embed/embedder.h"
 #include "services/runtime/api_keys.h"
 #include "services/runtime/call_gate.h"
@@ -30,6 +31,7 @@ struct RouterOptions {
   // When set, every call must carry a key of this table, and may act only for its tenant;
   // GetStatus, which names no tenant, needs an admin key. Null: calls are not checked.
   std::shared_ptr<const runtime::ApiKeyTable> api_keys;
+  RouterMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
 // Makes the embedder for vectors of the given dimension (the shards'); null: text needs vectors.

@@ -442,4 +442,16 @@ uint64_t ChunkStore::disk_bytes() const {
   return total;
 }
 
+uint64_t ChunkStore::pending_compaction_bytes() const {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    uint64_t bytes = 0;
+    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+                            &bytes)) {
+      total += bytes;
+    }
+  }
+  return total;
+}
+
 }  // namespace quarry::shard

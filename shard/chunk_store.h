@@ -111,6 +111,8 @@ class ChunkStore {
   uint64_t last_sequence() const;
   StoreCounts counts() const;
   uint64_t disk_bytes() const;
+  // RocksDB's estimate of the bytes compaction must still rewrite, over all column families.
+  uint64_t pending_compaction_bytes() const;
   const ShardMeta& meta() const { return meta_; }
 
  private:

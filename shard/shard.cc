@@ -38,6 +38,11 @@ VectorIndexOptions IndexOptions(const ShardOptions& options) {
   index.train_min = options.train_min;
   index.default_nprobe = options.default_nprobe;
   index.default_ef_search = options.default_ef_search;
+  if (ShardMetrics* metrics = options.metrics) {
+    index.on_operation = [metrics](IndexOperation operation, double seconds) {
+      metrics->IndexOperationDone(operation, seconds);
+    };
+  }
   return index;
 }
 
@@ -248,9 +253,14 @@ absl::StatusOr<v1::SearchResponse> Shard::Search(const v1::SearchRequest& reques
   AnnParams params;
   params.nprobe = request.params().nprobe();
   params.ef_search = request.params().ef_search();
+  const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<IndexSearchResult> found =
       index_->Search(query.data(), request.k(), request.principal(), request.filter(), params);
   if (!found.ok()) return found.status();
+  if (options_.metrics != nullptr) {
+    options_.metrics->SearchDone(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
 
   v1::SearchResponse response;
   response.set_shard(options_.shard_id);
@@ -363,6 +373,7 @@ v1::StatsResponse Shard::Stats() const {
   stats.set_snapshot_sequence(snapshot_sequence_.load());
   stats.set_index_memory_bytes(index.memory_bytes);
   stats.set_disk_bytes(store_->disk_bytes());
+  stats.set_pending_compaction_bytes(store_->pending_compaction_bytes());
   stats.set_max_k(options_.limits.max_k);
   return stats;
 }

@@ -22,6 +22,7 @@
 #include "quarry/v1/shard.pb.h"
 #include "shard/chunk_store.h"
 #include "shard/request_validation.h"
+#include "shard/shard_metrics.h"
 #include "shard/vector_index.h"
 
 namespace quarry::shard {
@@ -39,6 +40,7 @@ struct ShardOptions {
   std::chrono::milliseconds snapshot_interval{60000};
   uint64_t snapshot_after_writes = 20000;  // acknowledged writes since the last snapshot
   bool maintenance = true;                 // run the background thread (tests may drive it by hand)
+  ShardMetrics* metrics = nullptr;         // not owned; null: nothing is recorded
 };
 
 class Shard {

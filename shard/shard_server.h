@@ -6,6 +6,9 @@
 // cannot open cannot serve: the failure is logged and the process gets SIGTERM, so that its
 // main loop stops every part it runs and exits non-zero (Stop returns the failure).
 //
+// Its metrics (the gRPC server's, the process's and the shard's own; see ShardMetrics) are
+// served over HTTP at /metrics, by default on the gRPC port + 1000.
+//
 // Thread-safe: port() and ready() from any thread; Stop at most once.
 #ifndef QUARRY_SHARD_SHARD_SERVER_H_
 #define QUARRY_SHARD_SHARD_SERVER_H_
@@ -15,13 +18,16 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "services/runtime/metrics_endpoint.h"
 #include "services/runtime/server.h"
 #include "services/runtime/tls.h"
 #include "shard/shard.h"
+#include "shard/shard_metrics.h"
 #include "shard/shard_service.h"
 
 namespace quarry::shard {
@@ -32,6 +38,8 @@ struct ShardServerOptions {
   int max_message_bytes = 64 << 20;
   std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
   runtime::TlsConfig tls;                  // empty: plaintext
+  // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
+  std::string metrics_listen;
 };
 
 class ShardServer {
@@ -45,6 +53,8 @@ class ShardServer {
   ShardServer& operator=(const ShardServer&) = delete;
 
   int port() const { return port_; }
+  // The port serving /metrics; 0 when off.
+  int metrics_port() const { return metrics_.port(); }
   // True once the shard has opened and the server is SERVING.
   bool ready() const { return ready_; }
 
@@ -57,8 +67,12 @@ class ShardServer {
   explicit ShardServer(const ShardServerOptions& options);
 
   void Open();
+  // The shard's counts and sizes, read at each scrape.
+  std::vector<runtime::ScrapedValue> MetricValues();
 
   const ShardServerOptions options_;
+  runtime::MetricsEndpoint metrics_{"shard"};
+  ShardMetrics shard_metrics_;
   ShardService service_;
   runtime::RunningServer server_;
   int port_ = 0;

@@ -59,6 +59,18 @@ class LiveChunkSelector : public faiss::IDSelector {
 
 }  // namespace
 
+absl::string_view IndexOperationName(IndexOperation operation) {
+  switch (operation) {
+    case IndexOperation::kTrain:
+      return "train";
+    case IndexOperation::kRebuild:
+      return "rebuild";
+    case IndexOperation::kSnapshot:
+      return "snapshot";
+  }
+  return "unknown";
+}
+
 VectorIndex::VectorIndex(const VectorIndexOptions& options, bool spec_needs_training,
                          size_t train_min)
     : options_(options), spec_needs_training_(spec_needs_training), train_min_(train_min) {}
@@ -395,6 +407,9 @@ absl::Status VectorIndex::Rebuild(const VectorSource& source) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log->info("{} {} index with {} vectors in {:.2f}s ({} tombstones left)",
             train ? "trained" : "rebuilt", main_->type_name(), kept, seconds, dead_slots_.size());
+  if (options_.on_operation) {
+    options_.on_operation(train ? IndexOperation::kTrain : IndexOperation::kRebuild, seconds);
+  }
   return absl::OkStatus();
 }
 

@@ -29,12 +29,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "quarry/v1/types.pb.h"
 #include "shard/chunk_filter.h"
 #include "shard/faiss_index.h"
 
 namespace quarry::shard {
+
+// Slow index maintenance, timed for whoever watches the index.
+enum class IndexOperation { kTrain = 0, kRebuild = 1, kSnapshot = 2 };
+absl::string_view IndexOperationName(IndexOperation operation);  // "train", ...
 
 struct VectorIndexOptions {
   int dimension = 0;
@@ -46,6 +51,9 @@ struct VectorIndexOptions {
   // Indexes without remove_ids are rebuilt once tombstones pass this share of their vectors.
   double rebuild_tombstone_ratio = 0.2;
   size_t rebuild_min_tombstones = 1000;
+  // Told the seconds each train, rebuild and snapshot took; may be empty. Runs on the thread
+  // that did the work.
+  std::function<void(IndexOperation, double seconds)> on_operation;
 };
 
 // The changes of one acknowledged write. Removing an unknown chunk is a no-op; adding a known

@@ -147,6 +147,7 @@ absl::StatusOr<uint64_t> VectorIndex::SaveSnapshot(const std::string& directory)
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   runtime::Logger("index")->info("snapshot of {} chunks at sequence {} written in {:.2f}s",
                                  header.entries(), header.sequence(), seconds);
+  if (options_.on_operation) options_.on_operation(IndexOperation::kSnapshot, seconds);
   return header.sequence();
 }
 

@@ -51,20 +51,26 @@ absl::StatusOr<std::unique_ptr<AnswerServer>> AnswerServer::Start(AnswerServerOp
   arguments.SetMaxReceiveMessageSize(o.max_message_bytes);
   server->router_channel_ = o.tls.CreateChannel(o.router, arguments);
   server->router_ = v1::Router::NewStub(server->router_channel_);
+  AnswerOptions service_options = o.service;
+  service_options.metrics = &server->answer_metrics_;
   server->service_ =
       std::make_unique<AnswerService>(server->router_.get(), server->models_.get(),
-                                      server->template_.get(), server->llm_.get(), o.service);
+                                      server->template_.get(), server->llm_.get(), service_options);
 
   runtime::GrpcServerOptions server_options;
   server_options.listen = o.listen;
   server_options.max_receive_message_bytes = o.max_message_bytes;
   server_options.max_send_message_bytes = o.max_message_bytes;
   server_options.credentials = o.tls.ServerCredentials();
+  server_options.metrics = &server->metrics_;
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(server_options, {server->service_.get()});
   if (!running.ok()) return running.status();
   server->server_ = std::move(running->server);
   server->port_ = running->port;
+  absl::Status metrics =
+      server->metrics_.ServeBesideGrpc(o.metrics_listen, o.listen, server->port_);
+  if (!metrics.ok()) return metrics;
   server->watcher_ = std::thread([raw = server.get()] { raw->WatchRouter(); });
   return server;
 }

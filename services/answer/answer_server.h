@@ -5,6 +5,9 @@
 // Health is NOT_SERVING until the router answers its health check as SERVING, and follows the
 // router afterwards (checked every `router_check_interval`).
 //
+// Its metrics (gRPC server, process, AnswerMetrics) are served over HTTP at /metrics, by
+// default on the gRPC port + 1000.
+//
 // Thread-safe: Shutdown may be called from any thread, once; the destructor shuts down too.
 #ifndef QUARRY_SERVICES_ANSWER_ANSWER_SERVER_H_
 #define QUARRY_SERVICES_ANSWER_ANSWER_SERVER_H_
@@ -20,10 +23,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/answer/answer_metrics.h"
 #include "services/answer/answer_service.h"
 #include "services/answer/chat_completion_client.h"
 #include "services/answer/model_registry.h"
 #include "services/answer/prompt_template.h"
+#include "services/runtime/metrics_endpoint.h"
 #include "services/runtime/tls.h"
 
 namespace quarry::answer {
@@ -48,6 +53,8 @@ struct AnswerServerOptions {
   int max_message_bytes = 64 << 20;
   // Serves with it, and calls the router with it; empty: plaintext.
   runtime::TlsConfig tls;
+  // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
+  std::string metrics_listen;
 };
 
 class AnswerServer {
@@ -61,6 +68,7 @@ class AnswerServer {
   AnswerServer& operator=(const AnswerServer&) = delete;
 
   int port() const { return port_; }
+  int metrics_port() const { return metrics_.port(); }
   bool has_llm() const { return llm_ != nullptr; }
   const AnswerServerOptions& options() const { return options_; }
 
@@ -75,6 +83,8 @@ class AnswerServer {
   void WatchRouter();
 
   const AnswerServerOptions options_;
+  runtime::MetricsEndpoint metrics_{"answer"};
+  AnswerMetrics answer_metrics_{metrics_.registry()};
   std::shared_ptr<grpc::Channel> router_channel_;
   std::unique_ptr<v1::Router::Stub> router_;
   std::unique_ptr<ModelRegistry> models_;

@@ -108,6 +108,10 @@ v1::AskResponse DoneMessage(absl::string_view finish_reason, size_t answer_token
   return response;
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 absl::Status CallerGone() { return absl::CancelledError("the caller went away"); }
 
 }  // namespace
@@ -277,6 +281,7 @@ absl::Status AnswerService::Run(grpc::ServerContext& context, const v1::AskReque
   absl::StatusOr<PackedPrompt> packed =
       packer.Pack(tokenizer, request.question(), passages, plan->budget);
   if (!packed.ok()) return packed.status();
+  if (options_.metrics != nullptr) options_.metrics->Packed(*packed);
   runtime::Logger("answer")->debug(
       "ask: model={} mode={} candidates={} used={} prompt_tokens={} budget={}", plan->model.name,
       ModeName(plan->mode), passages.size(), packed->sources.size(), packed->prompt_tokens,
@@ -307,13 +312,23 @@ absl::Status AnswerService::Run(grpc::ServerContext& context, const v1::AskReque
     default: {
       std::string answer;
       ChatCompletionClient::Request chat{plan->model.name, packed->messages, 0, deadline};
+      const auto asked = std::chrono::steady_clock::now();
+      double first_text_seconds = -1;
       absl::StatusOr<ChatCompletionClient::Result> result = llm_->Stream(
           chat,
           [&](absl::string_view text) {
+            if (first_text_seconds < 0) first_text_seconds = SecondsSince(asked);
             answer.append(text.data(), text.size());
             return writer.Write(DeltaMessage(text));
           },
           [&] { return context.IsCancelled(); });
+      if (options_.metrics != nullptr) {
+        if (result.ok()) {
+          options_.metrics->LlmDone(first_text_seconds, SecondsSince(asked));
+        } else {
+          options_.metrics->LlmFailed(result.status().code());
+        }
+      }
       if (!result.ok()) return result.status();
       const std::string reason = result->finish_reason.empty() ? "stop" : result->finish_reason;
       if (!writer.Write(DoneMessage(reason, tokenizer.Count(answer)))) return CallerGone();

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "quarry/v1/answer.grpc.pb.h"
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/answer/answer_metrics.h"
 #include "services/answer/chat_completion_client.h"
 #include "services/answer/extractive_answerer.h"
 #include "services/answer/model_registry.h"
@@ -49,6 +50,7 @@ struct AnswerOptions {
   // principal's. Either way the caller's `authorization` metadata goes on to the router, which
   // checks it again. Null: calls are not checked here.
   std::shared_ptr<const runtime::ApiKeyTable> api_keys;
+  AnswerMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
 class AnswerService final : public v1::Answer::Service {

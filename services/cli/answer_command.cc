@@ -8,6 +8,7 @@
 #include <string>
 
 #include "services/answer/answer_server.h"
+#include "services/cli/config_file.h"
 #include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
@@ -39,7 +40,7 @@ std::string FromEnvironment(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? std::string(value) : fallback;
 }
 
-int RunAnswer(AnswerFlags flags) {
+int RunAnswer(AnswerFlags flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
   absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
   auto log = runtime::Logger("answer");
@@ -91,6 +92,7 @@ int RunAnswer(AnswerFlags flags) {
       options.service.api_keys
           ? std::to_string(options.service.api_keys->size()) + " from " + flags.api_keys_file
           : std::string("off"));
+  log->info("effective configuration: {}", configuration);
 
   absl::StatusOr<std::unique_ptr<answer::AnswerServer>> server =
       answer::AnswerServer::Start(options);
@@ -175,13 +177,22 @@ void AddAnswerCommand(CLI::App& app, std::function<int()>* run) {
   command
       ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
       ->capture_default_str();
+  command->add_option(
+      "--metrics-listen", server.metrics_listen,
+      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
+      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
+      "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
   AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
   AddApiKeysOption(command, &flags->api_keys_file);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
-  command->callback([flags, run] { *run = [flags] { return RunAnswer(*flags); }; });
+  command->callback([flags, run, command] {
+    *run = [flags, configuration = EffectiveConfiguration(*command)] {
+      return RunAnswer(*flags, configuration);
+    };
+  });
 }
 
 }  // namespace quarry::cli

@@ -19,6 +19,7 @@
 #include "router/router_server.h"
 #include "services/answer/answer_server.h"
 #include "services/cli/answer_command.h"
+#include "services/cli/config_file.h"
 #include "services/cli/embedder_flags.h"
 #include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
@@ -211,6 +212,8 @@ void PrintAddresses(const LocalFlags& flags, const std::string& llm) {
                   Address(flags, ShardPort(flags, s, r)).c_str(), r);
     }
   }
+  std::printf("  metrics  http://%s/metrics and the same on every port above + 1000\n",
+              Address(flags, RouterPort(flags) + 1000).c_str());
   std::printf("Query it:\n");
   std::printf("  quarry ingest /usr/share/doc/postgresql-doc-15/html%s\n", flag.c_str());
   std::printf("  quarry search \"how do I create a partial index\"%s\n", flag.c_str());
@@ -220,7 +223,7 @@ void PrintAddresses(const LocalFlags& flags, const std::string& llm) {
   std::fflush(stdout);
 }
 
-int RunLocal(const LocalFlags& flags) {
+int RunLocal(const LocalFlags& flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
   absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
   auto log = runtime::Logger("local");
@@ -270,6 +273,7 @@ int RunLocal(const LocalFlags& flags) {
       flags.dimension, flags.index_spec, flags.metric, DescribeEmbedder(flags.embedder), llm,
       answer_options.llm_api_key.empty() ? "unset" : "set", answer_options.tls.Describe(),
       answer_options.service.api_keys ? flags.api_keys_file : std::string("off"));
+  log->info("effective configuration: {}", configuration);
 
   LocalCluster cluster;
   if (absl::Status started = StartCluster(flags, *embedder, answer_options, &cluster);
@@ -348,7 +352,11 @@ void AddLocalCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
-  command->callback([flags, run] { *run = [flags] { return RunLocal(*flags); }; });
+  command->callback([flags, run, command] {
+    *run = [flags, configuration = EffectiveConfiguration(*command)] {
+      return RunLocal(*flags, configuration);
+    };
+  });
 }
 
 }  // namespace quarry::cli

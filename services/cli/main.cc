@@ -4,6 +4,7 @@
 
 #include "services/cli/answer_command.h"
 #include "services/cli/ask_command.h"
+#include "services/cli/config_file.h"
 #include "services/cli/ingest_command.h"
 #include "services/cli/local_command.h"
 #include "services/cli/router_command.h"
@@ -15,6 +16,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"Quarry: a retrieval cluster for retrieval-augmented generation"};
   app.require_subcommand(1);
+  quarry::cli::AddConfigFileOption(app);
   std::function<int()> run;
   quarry::cli::AddShardCommand(app, &run);
   quarry::cli::AddRouterCommand(app, &run);

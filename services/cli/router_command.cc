@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "router/router_server.h"
 #include "router/topology.h"
+#include "services/cli/config_file.h"
 #include "services/cli/embedder_flags.h"
 #include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
@@ -33,6 +34,7 @@ struct RouterFlags {
   std::string port_file;
   runtime::TlsFiles tls;
   std::string api_keys_file;
+  std::string metrics_listen;
   std::string log_level = "info";
   bool log_json = false;
 };
@@ -41,7 +43,7 @@ std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
-int RunRouter(const RouterFlags& flags) {
+int RunRouter(const RouterFlags& flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
   absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
   auto log = runtime::Logger("router");
@@ -80,6 +82,7 @@ int RunRouter(const RouterFlags& flags) {
       flags.default_timeout_s, flags.hedge_quantile, flags.hedge_delay_ms,
       DescribeEmbedder(flags.embedder), tls->Describe(),
       *api_keys ? absl::StrCat((*api_keys)->size(), " from ", flags.api_keys_file) : "off");
+  log->info("effective configuration: {}", configuration);
 
   router::RouterServerOptions options;
   options.listen = flags.listen;
@@ -97,6 +100,7 @@ int RunRouter(const RouterFlags& flags) {
   options.tls = *std::move(tls);
   options.router.api_keys = *std::move(api_keys);
   options.max_message_bytes = flags.max_message_mb << 20;
+  options.metrics_listen = flags.metrics_listen;
   options.drain = Millis(flags.drain_s);
   absl::StatusOr<std::unique_ptr<router::RouterServer>> server =
       router::RouterServer::Start(std::move(options));
@@ -173,13 +177,22 @@ void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  command->add_option(
+      "--metrics-listen", flags->metrics_listen,
+      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
+      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
+      "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
   AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
   AddApiKeysOption(command, &flags->api_keys_file);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
-  command->callback([flags, run] { *run = [flags] { return RunRouter(*flags); }; });
+  command->callback([flags, run, command] {
+    *run = [flags, configuration = EffectiveConfiguration(*command)] {
+      return RunRouter(*flags, configuration);
+    };
+  });
 }
 
 }  // namespace quarry::cli

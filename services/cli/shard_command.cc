@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "services/cli/config_file.h"
 #include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
@@ -31,11 +32,12 @@ struct ShardFlags {
   int max_message_mb = 64;
   std::string port_file;
   runtime::TlsFiles tls;
+  std::string metrics_listen;
   std::string log_level = "info";
   bool log_json = false;
 };
 
-int RunShard(const ShardFlags& flags) {
+int RunShard(const ShardFlags& flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
   absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
   auto log = runtime::Logger("shard");
@@ -59,11 +61,13 @@ int RunShard(const ShardFlags& flags) {
       "max_k={} nprobe={} ef_search={} transport={}",
       runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
       flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search, tls->Describe());
+  log->info("effective configuration: {}", configuration);
 
   shard::ShardServerOptions options;
   options.listen = flags.listen;
   options.tls = *std::move(tls);
   options.max_message_bytes = flags.max_message_mb << 20;
+  options.metrics_listen = flags.metrics_listen;
   options.drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
   options.shard.data_dir = flags.data_dir;
   options.shard.shard_id = flags.shard_id;
@@ -151,12 +155,21 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  command->add_option(
+      "--metrics-listen", flags->metrics_listen,
+      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
+      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
+      "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
   AddTlsOptions(command, &flags->tls, TlsUse::kServer);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
-  command->callback([flags, run] { *run = [flags] { return RunShard(*flags); }; });
+  command->callback([flags, run, command] {
+    *run = [flags, configuration = EffectiveConfiguration(*command)] {
+      return RunShard(*flags, configuration);
+    };
+  });
 }
 
 }  // namespace quarry::cli

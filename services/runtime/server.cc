@@ -25,6 +25,11 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   // share its connections; a port in use must instead be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  if (options.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(options.metrics->GrpcInterceptor());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
 
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {

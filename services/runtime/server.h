@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/runtime/call_gate.h"
+#include "services/runtime/metrics_endpoint.h"
 
 namespace quarry::runtime {
 
@@ -25,6 +26,8 @@ struct GrpcServerOptions {
   int max_send_message_bytes = 64 << 20;
   // How the listener authenticates itself and its clients (see TlsConfig); null: plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Records the gRPC server metrics of every call when set; not owned, must outlive the server.
+  MetricsEndpoint* metrics = nullptr;
 };
 
 // A started gRPC server and the port it bound.
