@@ -93,8 +93,11 @@ void AddBackupCommand(CLI::App& app, std::function<int()>* run) {
   auto flags = std::make_shared<BackupFlags>();
   CLI::App* command = app.add_subcommand(
       "backup",
-      "Back up a running cluster consistently while it takes writes: every shard (its database "
-      "and a matching index snapshot) into DIR/shard-N, then DIR/cluster-backup.json");
+      "Back up a running cluster consistently, through its router, while it takes writes");
+  command->footer(
+      "Every shard writes its database and a matching index snapshot into DIR/shard-N; "
+      "DIR/cluster-backup.json is written last, once every shard succeeded. Every write "
+      "acknowledged before the command began is in the backup. Restore it with quarry restore.");
   command
       ->add_option("--to", flags->to,
                    "Absolute path of a new or empty directory, on a filesystem the router and "

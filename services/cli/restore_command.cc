@@ -198,10 +198,12 @@ int RunRestore(const RestoreFlags& flags) {
 void AddRestoreCommand(CLI::App& app, std::function<int()>* run) {
   auto flags = std::make_shared<RestoreFlags>();
   CLI::App* command = app.add_subcommand(
-      "restore",
-      "Restore a backup made by `quarry backup` into new data directories: a cluster backup "
-      "into a `quarry local` data directory (--data), or one shard's backup (DIR/shard-N) into "
-      "a `quarry shard` data directory (--shard-data). Run it while nothing serves the target");
+      "restore", "Restore a backup into a new data directory for quarry local or quarry shard");
+  command->footer(
+      "A cluster backup (with cluster-backup.json) goes into a quarry local data directory "
+      "(--data); one shard's backup (DIR/shard-N, with shard-backup.json) into a quarry shard "
+      "data directory (--shard-data). The manifests and the copied databases are checked, the "
+      "target must be new or empty, and nothing is left behind when a restore fails.");
   command
       ->add_option("--from", flags->from,
                    "The backup: a directory with cluster-backup.json, or one of its shard-N "
