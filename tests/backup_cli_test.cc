@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "shard/test_util.h"
 #include "tests/quarry_process.h"
+#include "tests/test_cluster.h"
 
 namespace quarry {
 namespace {
@@ -264,6 +265,56 @@ TEST(QuarryBackup, RefusesBadTargetsAndSourcesNamingThem) {
   CommandResult torn = RunQuarry({"restore", "--from", backup, "--data", dir.path() + "/r3"});
   EXPECT_EQ(torn.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(torn.err, "is not a complete Quarry backup")) << torn.err;
+}
+
+// Waits until the router no longer counts `address` as healthy, or 10 s pass.
+bool WaitUntilUnhealthy(v1::Router::Stub& router, const std::string& address) {
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::GetStatusResponse status;
+    if (router.GetStatus(&context, v1::GetStatusRequest(), &status).ok()) {
+      for (const v1::ShardStatus& shard : status.shards()) {
+        for (const v1::ReplicaStatus& replica : shard.replicas()) {
+          if (replica.address() == address && !replica.healthy()) return true;
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST(QuarryBackup, UsesAnotherReplicaAndFailsNamingAShardWithNone) {
+  testing::TestCluster cluster(kShards, 2, kDim);
+  const absl::Status started = cluster.Start();
+  ASSERT_TRUE(started.ok()) << started << cluster.router().Log();
+  for (int doc = 0; doc < 20; ++doc) ASSERT_TRUE(Ingest(cluster.router().router(), doc).ok());
+  shard::testing::TempDir dir;
+  const std::string router = cluster.router().address();
+
+  // One replica of shard 1 down: the other one writes the shard's backup.
+  cluster.replica(1, 0).Kill();
+  ASSERT_TRUE(WaitUntilUnhealthy(cluster.router().router(), cluster.replica(1, 0).address()));
+  CommandResult one_down =
+      RunQuarry({"backup", "--to", dir.path() + "/one-down", "--router", router});
+  ASSERT_EQ(one_down.exit_code, 0) << one_down.err << cluster.router().Log();
+  EXPECT_TRUE(absl::StrContains(one_down.out, "from " + cluster.replica(1, 1).address()))
+      << one_down.out;
+
+  // Both down: the backup fails naming shard 1 and is not marked complete.
+  cluster.replica(1, 1).Kill();
+  ASSERT_TRUE(WaitUntilUnhealthy(cluster.router().router(), cluster.replica(1, 1).address()));
+  const std::string failed = dir.path() + "/failed";
+  CommandResult none = RunQuarry({"backup", "--to", failed, "--router", router});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(none.err, "shard 1: no healthy, up-to-date replica")) << none.err;
+  EXPECT_FALSE(absl::StrContains(none.err, "shard 0")) << none.err;
+  EXPECT_FALSE(fs::exists(failed + "/cluster-backup.json"));
+  CommandResult restore = RunQuarry({"restore", "--from", failed, "--data", dir.path() + "/r"});
+  EXPECT_EQ(restore.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(restore.err, "is not a complete Quarry backup")) << restore.err;
 }
 
 }  // namespace
