@@ -8,7 +8,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "services/runtime/log.h"
-#include "services/runtime/status.h"
 #include "shard/shard_backup.h"
 
 namespace quarry::router {
@@ -46,14 +45,13 @@ ShardResult BackupShard(const ShardGroup& group, uint32_t shard, const std::stri
   v1::BackupResponse response;
   grpc::ClientContext context;
   context.set_deadline(deadline);
-  replica->CallStarted();
-  const auto start = std::chrono::steady_clock::now();
+  // Not counted in the replica's latency or errors: a backup takes far longer than the reads
+  // and writes that set hedge delays, and its failures (a full disk) say nothing of theirs.
   grpc::Status status = replica->stub().Backup(&context, request, &response);
-  // A backup's duration says nothing of the replica's search latency; only errors count.
-  replica->CallFinished(status, std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - start));
   if (!status.ok()) {
-    result.status = runtime::FromGrpcStatus(status);
+    result.status =
+        absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                     absl::StrCat("replica ", replica->address(), ": ", status.error_message()));
     return result;
   }
   if (response.manifest().shard() != shard) {
