@@ -1,5 +1,6 @@
 #include "router/cluster_backup.h"
 
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <vector>
@@ -66,8 +67,12 @@ ShardResult BackupShard(const ShardGroup& group, uint32_t shard, const std::stri
 }  // namespace
 
 absl::StatusOr<v1::ClusterBackupResponse> BackupCluster(
-    const Cluster& cluster, const std::string& directory,
+    const Cluster& cluster, const std::string& requested,
     std::chrono::system_clock::time_point deadline) {
+  // "/backups/today/" and "/backups/./today" name "/backups/today".
+  std::filesystem::path normal = std::filesystem::path(requested).lexically_normal();
+  if (!normal.has_filename() && normal.has_parent_path()) normal = normal.parent_path();
+  const std::string directory = requested.empty() ? requested : normal.string();
   const auto start = std::chrono::steady_clock::now();
   v1::ClusterBackupManifest manifest;
   manifest.set_started_unix_ms(absl::ToUnixMillis(absl::Now()));
