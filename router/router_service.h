@@ -51,6 +51,8 @@ class RouterService final : public v1::Router::Service {
   grpc::Status GetDocumentVersions(grpc::ServerContext* context,
                                    const v1::DocumentVersionsRequest* request,
                                    v1::DocumentVersionsResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const v1::ClusterBackupRequest* request,
+                      v1::ClusterBackupResponse* response) override;
 
  private:
   // The embedder, made on first use; INVALID_ARGUMENT when the router has none.
