@@ -8,7 +8,9 @@ included (and the validator rejects a broken object); the router's topology list
 StatefulSets' pods by their DNS names and the shard Service's port; probe, container and
 Service ports agree and metrics ports are the gRPC port + 1000; only router and answer pods
 reach the shards; each shard has its PodDisruptionBudget and anti-affinity; pods run locked
-down; and the image's entrypoint, run on the built binary, prints the help.
+down; the configuration names only options the binary has; the image's runtime stage installs
+every library the binary loads; and the image's entrypoint, run on the built binary, prints the
+help.
 
 Usage: check_deploy.py --quarry PATH/TO/quarry [unittest options]
 """
@@ -156,6 +158,45 @@ class Sources(unittest.TestCase):
         result = run([QUARRY, *entrypoint[1:], *cmd])
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Subcommands:", result.stdout)
+
+
+    def test_runtime_image_has_every_library_the_binary_loads(self):
+        if shutil.which("dpkg-query") is None:
+            self.skipTest("dpkg-query is absent: not a Debian machine")
+        final_stage = (DEPLOY / "Dockerfile").read_text().split("\nFROM ")[-1]
+        install = re.search(r"apt-get install (.*?)\s*&&", final_stage, re.S).group(1)
+        listed = {w for w in install.replace("\\", " ").split() if not w.startswith("-")}
+
+        # Everything the listed packages pull in, from this machine's package database.
+        depends = {}
+        for line in run(["dpkg-query", "-W", "-f=${Package}\t${Depends}, ${Pre-Depends}\n"]
+                        ).stdout.splitlines():
+            name, _, deps = line.partition("\t")
+            alternatives = re.split(r"[,|]", deps)
+            depends[name] = {d.split()[0].split(":")[0] for d in alternatives if d.strip()}
+        closure, pending = set(), list(listed)
+        while pending:
+            package = pending.pop()
+            if package not in closure:
+                closure.add(package)
+                pending.extend(depends.get(package, ()))
+
+        # A library's owner is found under the name ldd gives or its real path, with or
+        # without the /usr prefix (Debian 12 merges /lib into /usr/lib).
+        libraries = re.findall(r"=> (/\S+)", run(["ldd", QUARRY]).stdout)
+        self.assertTrue(libraries, "ldd lists no libraries")
+        names = {lib: [n for path in (lib, os.path.realpath(lib))
+                       for n in (path, "/usr" + path)] for lib in libraries}
+        owners = {}
+        for line in run(["dpkg", "-S", *{n for ns in names.values() for n in ns}]
+                        ).stdout.splitlines():
+            packages, _, path = line.partition(": ")
+            owners[path] = packages.split(",")[0].split(":")[0]
+        for library, candidates in names.items():
+            package = next((owners[n] for n in candidates if n in owners), None)
+            self.assertIsNotNone(package, f"no Debian package holds {library}")
+            self.assertTrue(package in closure,
+                            f"{library} ({package}) is not in the image's runtime stage")
 
 
 class Rendered(unittest.TestCase):
