@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "router/cluster_backup.h"
 #include "router/merge.h"
 #include "router/placement.h"
 #include "router/replicated_write.h"
@@ -20,6 +21,9 @@ const grpc::Status kDraining(grpc::StatusCode::UNAVAILABLE,
                              "the router is shutting down; retry on another router");
 const grpc::Status kNoShardsYet(grpc::StatusCode::UNAVAILABLE,
                                 "the router has not reached any shard yet; retry shortly");
+
+// Used for a backup when the caller sets no deadline: copying a large shard takes a while.
+constexpr std::chrono::hours kDefaultBackupTimeout{1};
 
 grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
@@ -406,6 +410,25 @@ grpc::Status RouterService::GetDocumentVersions(grpc::ServerContext* context,
     auto it = found.find(id);
     if (it != found.end()) *response->add_documents() = std::move(it->second);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status RouterService::Backup(grpc::ServerContext* context,
+                                   const v1::ClusterBackupRequest* request,
+                                   v1::ClusterBackupResponse* response) {
+  runtime::CallGate::Pass pass(gate_);
+  if (!pass.admitted()) return kDraining;
+  // A backup copies every tenant's documents, so it takes an admin key.
+  if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok()) {
+    return allowed;
+  }
+  const auto now = std::chrono::system_clock::now();
+  auto deadline = context->deadline();
+  if (deadline > now + std::chrono::hours(24 * 365)) deadline = now + kDefaultBackupTimeout;
+  absl::StatusOr<v1::ClusterBackupResponse> result =
+      BackupCluster(*cluster_, request->directory(), deadline);
+  if (!result.ok()) return runtime::ToGrpcStatus(result.status());
+  *response = *std::move(result);
   return grpc::Status::OK;
 }
 

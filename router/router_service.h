@@ -29,7 +29,7 @@ struct RouterOptions {
   // Time kept back from the caller's deadline to merge the shards' answers.
   std::chrono::milliseconds merge_margin{5};
   // When set, every call must carry a key of this table, and may act only for its tenant;
-  // GetStatus, which names no tenant, needs an admin key. Null: calls are not checked.
+  // GetStatus and Backup, which name no tenant, need an admin key. Null: calls are not checked.
   std::shared_ptr<const runtime::ApiKeyTable> api_keys;
   RouterMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
@@ -57,6 +57,8 @@ class RouterService final : public v1::Router::Service {
   grpc::Status GetDocumentVersions(grpc::ServerContext* context,
                                    const v1::DocumentVersionsRequest* request,
                                    v1::DocumentVersionsResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const v1::ClusterBackupRequest* request,
+                      v1::ClusterBackupResponse* response) override;
 
  private:
   // The embedder, made on first use; INVALID_ARGUMENT when the router has none.

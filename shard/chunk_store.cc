@@ -2,6 +2,7 @@
 
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -65,6 +66,33 @@ size_t ApproximateBytes(const WriteOp& op) {
   return bytes + op.delete_doc_ids.size() * 64;
 }
 
+uint64_t SequenceValue(const std::string& value) {
+  return value.size() == 8 ? FromBigEndianKey(value) : 0;
+}
+
+StoreCounts CountsValue(const std::string& value) {
+  StoreCounts counts;
+  if (value.size() != 16) return counts;
+  counts.documents = FromBigEndianKey(rocksdb::Slice(value.data(), 8));
+  counts.chunks = FromBigEndianKey(rocksdb::Slice(value.data() + 8, 8));
+  return counts;
+}
+
+// The database options and every column family, as Open and the checkpoint reader use them.
+std::vector<rocksdb::ColumnFamilyDescriptor> Families(const rocksdb::Options& options) {
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions family(options);
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return {
+      {rocksdb::kDefaultColumnFamilyName, family},
+      {kChunksFamily, family},
+      {kDocsFamily, family},
+      {kChangesFamily, family},
+      {kMetaFamily, family},
+  };
+}
+
 }  // namespace
 
 ChunkStore::ChunkStore(std::unique_ptr<rocksdb::DB> db,
@@ -93,18 +121,7 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& 
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   options.max_total_wal_size = 256 << 20;
 
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions family(options);
-  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, family},
-      {kChunksFamily, family},
-      {kDocsFamily, family},
-      {kChangesFamily, family},
-      {kMetaFamily, family},
-  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = Families(options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status opened = rocksdb::DB::Open(options, path, families, &handles, &raw);
@@ -152,12 +169,11 @@ absl::StatusOr<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& 
     }
   }
 
-  if (store->db_->Get({}, store->meta_cf_, kMetaSequenceKey, &value).ok() && value.size() == 8) {
-    store->last_sequence_ = FromBigEndianKey(value);
+  if (store->db_->Get({}, store->meta_cf_, kMetaSequenceKey, &value).ok()) {
+    store->last_sequence_ = SequenceValue(value);
   }
-  if (store->db_->Get({}, store->meta_cf_, kMetaCountsKey, &value).ok() && value.size() == 16) {
-    store->counts_.documents = FromBigEndianKey(rocksdb::Slice(value.data(), 8));
-    store->counts_.chunks = FromBigEndianKey(rocksdb::Slice(value.data() + 8, 8));
+  if (store->db_->Get({}, store->meta_cf_, kMetaCountsKey, &value).ok()) {
+    store->counts_ = CountsValue(value);
   }
   return store;
 }
@@ -416,6 +432,41 @@ absl::StatusOr<std::vector<uint64_t>> ChunkStore::ChangedSince(uint64_t sequence
 absl::Status ChunkStore::TrimChangesThrough(uint64_t sequence) {
   return FromRocks(db_->DeleteRange({}, changes_, BigEndianKey(0), BigEndianKey(sequence + 1)),
                    "trimming change records");
+}
+
+absl::StatusOr<CheckpointInfo> ChunkStore::Checkpoint(const std::string& directory) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  absl::Status status = FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw),
+                                  "preparing a checkpoint of the shard database");
+  if (!status.ok()) return status;
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // A log size of 0 flushes the memtables first, so the copy needs no WAL replay.
+  status =
+      FromRocks(checkpoint->CreateCheckpoint(directory, /*log_size_for_flush=*/0),
+                absl::StrCat("writing a checkpoint of the shard database to '", directory, "'"));
+  if (!status.ok()) return status;
+
+  // Read the copy's own sequence and counts back: writes went on while it was taken.
+  rocksdb::Options options;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* opened = nullptr;
+  status = FromRocks(
+      rocksdb::DB::OpenForReadOnly(options, directory, Families(options), &handles, &opened),
+      absl::StrCat("opening the checkpoint in '", directory, "'"));
+  if (!status.ok()) return status;
+  std::unique_ptr<rocksdb::DB> copy(opened);
+  CheckpointInfo info;
+  std::string value;
+  rocksdb::Status read = copy->Get({}, handles[4], kMetaSequenceKey, &value);
+  if (read.ok()) info.sequence = SequenceValue(value);
+  if (read.ok() || read.IsNotFound()) read = copy->Get({}, handles[4], kMetaCountsKey, &value);
+  if (read.ok()) info.counts = CountsValue(value);
+  if (read.IsNotFound()) read = rocksdb::Status::OK();  // an empty shard has no counts yet
+  for (rocksdb::ColumnFamilyHandle* handle : handles) copy->DestroyColumnFamilyHandle(handle);
+  copy->Close();
+  status = FromRocks(read, absl::StrCat("reading the checkpoint in '", directory, "'"));
+  if (!status.ok()) return status;
+  return info;
 }
 
 uint64_t ChunkStore::last_sequence() const {

@@ -67,6 +67,12 @@ struct StoreCounts {
   uint64_t chunks = 0;
 };
 
+// What a checkpoint of the store holds.
+struct CheckpointInfo {
+  uint64_t sequence = 0;  // the last write in it
+  StoreCounts counts;
+};
+
 class ChunkStore {
  public:
   using CommitListener = std::function<void(absl::Span<const IndexUpdate>)>;
@@ -107,6 +113,12 @@ class ChunkStore {
 
   // Forgets change records up to and including `sequence` (an index snapshot covers them).
   absl::Status TrimChangesThrough(uint64_t sequence);
+
+  // Writes a consistent copy of the database into `directory` (which must not exist) while
+  // writes go on: every write durable before the call is in it. Files are hard-linked when
+  // `directory` is on the same filesystem, copied otherwise. Returns the copy's last sequence
+  // and counts, read back from it.
+  absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& directory) const;
 
   uint64_t last_sequence() const;
   StoreCounts counts() const;

@@ -9,6 +9,7 @@
 #include "services/runtime/log.h"
 #include "shard/chunk_filter.h"
 #include "shard/chunk_id.h"
+#include "shard/shard_backup.h"
 
 namespace quarry::shard {
 namespace {
@@ -410,6 +411,66 @@ absl::Status Shard::Snapshot() {
   snapshot_version_ = version;
   last_snapshot_ = std::chrono::steady_clock::now();
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::BackupResponse> Shard::Backup(const std::string& directory) {
+  std::unique_lock backup(backup_mu_, std::try_to_lock);
+  if (!backup.owns_lock()) {
+    return absl::AbortedError(absl::StrCat("a backup of shard ", options_.shard_id,
+                                           " is already running; retry when it is done"));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<bool> created = PrepareBackupDirectory(directory);
+  if (!created.ok()) return created.status();
+
+  // The snapshot first, then the checkpoint: the checkpoint then holds every write the
+  // snapshot covers, and the change records after it stay untrimmed until the checkpoint is
+  // taken, because no snapshot of the shard's own runs meanwhile.
+  v1::ShardBackupManifest manifest;
+  absl::Status status;
+  {
+    std::lock_guard lock(snapshot_mu_);
+    absl::StatusOr<uint64_t> covered = index_->SaveSnapshot(directory + "/index");
+    if (!covered.ok()) {
+      status = covered.status();
+    } else {
+      manifest.set_index_sequence(*covered);
+      absl::StatusOr<CheckpointInfo> checkpoint = store_->Checkpoint(directory + "/db");
+      if (!checkpoint.ok()) {
+        status = checkpoint.status();
+      } else {
+        manifest.set_sequence(checkpoint->sequence);
+        manifest.set_documents(checkpoint->counts.documents);
+        manifest.set_chunks(checkpoint->counts.chunks);
+      }
+    }
+  }
+  if (status.ok()) {
+    manifest.set_format(kBackupFormat);
+    manifest.set_shard(options_.shard_id);
+    manifest.set_dimension(options_.dimension);
+    manifest.set_metric(std::string(MetricName(options_.metric)));
+    manifest.set_index_spec(options_.index_spec);
+    manifest.set_quarry_version(std::string(runtime::Version()));
+    manifest.set_created_unix_ms(absl::ToUnixMillis(absl::Now()));
+    status = WriteJsonManifest(absl::StrCat(directory, "/", kShardBackupManifest), manifest);
+  }
+  if (!status.ok()) {
+    DiscardBackupDirectory(directory, *created);
+    runtime::Logger("shard")->warn("backup into '{}' failed: {}", directory, status.ToString());
+    return status;
+  }
+
+  v1::BackupResponse response;
+  response.set_directory(directory);
+  response.set_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  runtime::Logger("shard")->info(
+      "backup into '{}': {} documents, {} chunks at sequence {} (index at {}) in {:.2f}s",
+      directory, manifest.documents(), manifest.chunks(), manifest.sequence(),
+      manifest.index_sequence(), response.seconds());
+  *response.mutable_manifest() = std::move(manifest);
+  return response;
 }
 
 void Shard::MaintenanceLoop() {

@@ -68,6 +68,13 @@ class Shard {
   // Writes an index snapshot and trims the change records it covers.
   absl::Status Snapshot();
 
+  // Writes a consistent backup into `directory` (absolute; new or empty) while writes go on:
+  // an index snapshot at sequence S, then a RocksDB checkpoint holding at least S and the
+  // change records after it, then the manifest. A shard opened on a copy of it recovers as on
+  // any start. Every write acknowledged before the call is in it. One backup runs at a time;
+  // a second is refused with ABORTED. See PrepareBackupDirectory for the refused targets.
+  absl::StatusOr<v1::BackupResponse> Backup(const std::string& directory);
+
   // Stops the maintenance thread and writes a final snapshot.
   absl::Status Close();
 
@@ -89,7 +96,11 @@ class Shard {
   bool stopping_ = false;  // guarded by maintenance_mu_
   std::thread maintenance_thread_;
 
-  std::mutex snapshot_mu_;                    // serializes Snapshot; guards the fields below
+  std::mutex backup_mu_;  // held by the one Backup that may run
+
+  // Serializes Snapshot and Backup: a snapshot trims change records, which a backup in
+  // progress needs until its checkpoint is taken. Guards the fields below.
+  std::mutex snapshot_mu_;
   std::optional<uint64_t> snapshot_version_;  // the index version the newest snapshot holds
   std::chrono::steady_clock::time_point last_snapshot_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> snapshot_sequence_{0};

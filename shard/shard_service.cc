@@ -61,4 +61,9 @@ grpc::Status ShardService::GetDocumentVersions(grpc::ServerContext*,
   return Serve(response, [&](Shard& shard) { return shard.GetDocumentVersions(*request); });
 }
 
+grpc::Status ShardService::Backup(grpc::ServerContext*, const v1::BackupRequest* request,
+                                  v1::BackupResponse* response) {
+  return Serve(response, [&](Shard& shard) { return shard.Backup(request->directory()); });
+}
+
 }  // namespace quarry::shard

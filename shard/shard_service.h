@@ -33,6 +33,8 @@ class ShardService final : public v1::Shard::Service {
   grpc::Status GetDocumentVersions(grpc::ServerContext* context,
                                    const v1::DocumentVersionsRequest* request,
                                    v1::DocumentVersionsResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override;
 
  private:
   template <typename Response, typename Call>

@@ -344,7 +344,7 @@ TEST_F(SecurityTest, KeyOfOneTenantNeverActsForAnother) {
   }
 }
 
-TEST_F(SecurityTest, StatusNeedsAnAdminKey) {
+TEST_F(SecurityTest, StatusAndBackupNeedAnAdminKey) {
   v1::GetStatusResponse status;
   EXPECT_EQ(router_->router()
                 .GetStatus(Call(kAlphaKey).get(), v1::GetStatusRequest(), &status)
@@ -354,6 +354,16 @@ TEST_F(SecurityTest, StatusNeedsAnAdminKey) {
   EXPECT_TRUE(
       router_->router().GetStatus(Call(kAdminKey).get(), v1::GetStatusRequest(), &status).ok());
   EXPECT_EQ(status.shards_size(), 2);
+
+  // A backup copies every tenant's documents: a tenant's key cannot take one.
+  v1::ClusterBackupRequest backup;
+  backup.set_directory(Path("backup"));
+  v1::ClusterBackupResponse backed_up;
+  EXPECT_EQ(router_->router().Backup(Call(kAlphaKey).get(), backup, &backed_up).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(router_->router().Backup(Call("").get(), backup, &backed_up).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_FALSE(fs::exists(Path("backup/cluster-backup.json")));
 
   // An admin key bound to no tenant reads no tenant's documents.
   v1::RouterSearchResponse found;

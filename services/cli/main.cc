@@ -4,9 +4,11 @@
 
 #include "services/cli/answer_command.h"
 #include "services/cli/ask_command.h"
+#include "services/cli/backup_command.h"
 #include "services/cli/config_file.h"
 #include "services/cli/ingest_command.h"
 #include "services/cli/local_command.h"
+#include "services/cli/restore_command.h"
 #include "services/cli/router_command.h"
 #include "services/cli/search_command.h"
 #include "services/cli/shard_command.h"
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
   quarry::cli::AddTokensCommand(app, &run);
   quarry::cli::AddLocalCommand(app, &run);
   quarry::cli::AddStatusCommand(app, &run);
+  quarry::cli::AddBackupCommand(app, &run);
+  quarry::cli::AddRestoreCommand(app, &run);
   CLI11_PARSE(app, argc, argv);
   return run ? run() : 0;
 }

@@ -14,9 +14,11 @@ void AddTlsOptions(CLI::App* command, runtime::TlsFiles* files, TlsUse use) {
                         "turns TLS on (the server is then verified against the system roots "
                         "unless --tls-ca is given)");
     command->add_option("--tls-key", files->key, "PEM private key of --tls-cert (unencrypted)");
-    command->footer(
+    const std::string environment =
         "Environment: QUARRY_API_KEY, the API key sent as 'authorization: Bearer KEY' to a "
-        "server that checks keys.");
+        "server that checks keys.";
+    const std::string footer = command->get_footer();
+    command->footer(footer.empty() ? environment : footer + "\n\n" + environment);
   } else {
     command->add_option(
         "--tls-cert", files->cert,
