@@ -24,7 +24,7 @@ Replica::Replica(std::string address, const ReplicaOptions& options)
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  channel_ = options_.tls.CreateChannel(address_, args);
   stub_ = v1::Shard::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(channel_);
 }

@@ -24,6 +24,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "quarry/v1/shard.grpc.pb.h"
 #include "router/latency_window.h"
+#include "services/runtime/tls.h"
 
 namespace quarry::router {
 
@@ -37,6 +38,7 @@ struct ReplicaOptions {
   int eject_after_errors = 3;                 // consecutive call errors
   std::chrono::milliseconds eject_for{2000};  // before health checks may bring it back
   size_t max_pending_writes = 100000;
+  runtime::TlsConfig tls;  // how the channel to the replica authenticates; empty: plaintext
   std::function<void()> on_ejected;  // may be empty; runs with the replica's lock held
 };
 

@@ -7,11 +7,13 @@
 namespace quarry::router {
 
 absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(RouterServerOptions options) {
+  options.cluster.replica.tls = options.tls;
   std::unique_ptr<RouterServer> server(new RouterServer(std::move(options)));
   runtime::GrpcServerOptions grpc_options;
   grpc_options.listen = server->options_.listen;
   grpc_options.max_receive_message_bytes = server->options_.max_message_bytes;
   grpc_options.max_send_message_bytes = server->options_.max_message_bytes;
+  grpc_options.credentials = server->options_.tls.ServerCredentials();
   grpc_options.metrics = &server->metrics_;
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(grpc_options, {&server->service_});

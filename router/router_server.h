@@ -29,6 +29,7 @@
 #include "router/topology.h"
 #include "services/runtime/metrics_endpoint.h"
 #include "services/runtime/server.h"
+#include "services/runtime/tls.h"
 
 namespace quarry::router {
 
@@ -40,6 +41,8 @@ struct RouterServerOptions {
   EmbedderFactory embedder;  // null: callers must send vectors
   int max_message_bytes = 64 << 20;
   std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
+  // Serves with it, and talks to the replicas with it (cluster.replica.tls is set from it).
+  runtime::TlsConfig tls;
   // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
   std::string metrics_listen;
 };

@@ -10,6 +10,7 @@
 #include "router/merge.h"
 #include "router/placement.h"
 #include "router/replicated_write.h"
+#include "services/runtime/log.h"
 #include "services/runtime/status.h"
 #include "shard/request_validation.h"
 
@@ -82,6 +83,22 @@ absl::StatusOr<embed::Embedder*> RouterService::GetEmbedder(int dimension) {
   return embedder_.get();
 }
 
+grpc::Status RouterService::CheckAccess(const grpc::ServerContext& context,
+                                        const std::vector<std::string>& tenants, bool admin) const {
+  if (options_.api_keys == nullptr) return grpc::Status::OK;
+  absl::StatusOr<runtime::ApiKeyGrant> grant = options_.api_keys->Authenticate(context);
+  absl::Status allowed = grant.status();
+  if (grant.ok() && admin) allowed = runtime::AuthorizeAdmin(*grant);
+  for (size_t i = 0; allowed.ok() && i < tenants.size(); ++i) {
+    allowed = runtime::AuthorizeTenant(*grant, tenants[i]);
+  }
+  if (!allowed.ok()) {
+    runtime::Logger("router")->debug("refused a call from {}: {}", context.peer(),
+                                     allowed.message());
+  }
+  return runtime::ToGrpcStatus(allowed);
+}
+
 std::chrono::system_clock::time_point RouterService::Deadline(
     const grpc::ServerContext& context) const {
   const auto now = std::chrono::system_clock::now();
@@ -94,6 +111,13 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
                                    v1::IngestResponse* response) {
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
+  std::vector<std::string> tenants;
+  for (const v1::DocumentChunks& entry : request->documents()) {
+    if (tenants.empty() || tenants.back() != entry.document().tenant()) {
+      tenants.push_back(entry.document().tenant());
+    }
+  }
+  if (grpc::Status allowed = CheckAccess(*context, tenants); !allowed.ok()) return allowed;
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
 
@@ -166,6 +190,9 @@ grpc::Status RouterService::Delete(grpc::ServerContext* context,
                                    v1::RouterDeleteResponse* response) {
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
+  if (grpc::Status allowed = CheckAccess(*context, {request->tenant()}); !allowed.ok()) {
+    return allowed;
+  }
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
   v1::DeleteRequest all;
@@ -210,6 +237,10 @@ grpc::Status RouterService::Search(grpc::ServerContext* context,
                                    v1::RouterSearchResponse* response) {
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
+  if (grpc::Status allowed = CheckAccess(*context, {request->principal().tenant()});
+      !allowed.ok()) {
+    return allowed;
+  }
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
 
@@ -288,10 +319,14 @@ grpc::Status RouterService::Search(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RouterService::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
+grpc::Status RouterService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                       v1::GetStatusResponse* response) {
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
+  // Status covers every tenant's documents, so it takes an admin key.
+  if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok()) {
+    return allowed;
+  }
   if (std::optional<shard::RequestLimits> limits = cluster_->limits()) {
     response->set_dimension(limits->dimension);
     response->set_metric(std::string(shard::MetricName(limits->metric)));
@@ -332,6 +367,9 @@ grpc::Status RouterService::GetDocumentVersions(grpc::ServerContext* context,
                                                 v1::DocumentVersionsResponse* response) {
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
+  if (grpc::Status allowed = CheckAccess(*context, {request->tenant()}); !allowed.ok()) {
+    return allowed;
+  }
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
   v1::DeleteRequest same_shape;
@@ -380,6 +418,10 @@ grpc::Status RouterService::Backup(grpc::ServerContext* context,
                                    v1::ClusterBackupResponse* response) {
   runtime::CallGate::Pass pass(gate_);
   if (!pass.admitted()) return kDraining;
+  // A backup copies every tenant's documents, so it takes an admin key.
+  if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok()) {
+    return allowed;
+  }
   const auto now = std::chrono::system_clock::now();
   auto deadline = context->deadline();
   if (deadline > now + std::chrono::hours(24 * 365)) deadline = now + kDefaultBackupTimeout;

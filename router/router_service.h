@@ -9,12 +9,15 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "quarry/v1/router.grpc.pb.h"
 #include "router/cluster.h"
 #include "router/fanout_search.h"
 #include "router/router_metrics.h"
 #include "services/embed/embedder.h"
+#include "services/runtime/api_keys.h"
 #include "services/runtime/call_gate.h"
 
 namespace quarry::router {
@@ -25,6 +28,9 @@ struct RouterOptions {
   std::chrono::milliseconds default_timeout{10000};
   // Time kept back from the caller's deadline to merge the shards' answers.
   std::chrono::milliseconds merge_margin{5};
+  // When set, every call must carry a key of this table, and may act only for its tenant;
+  // GetStatus and Backup, which name no tenant, need an admin key. Null: calls are not checked.
+  std::shared_ptr<const runtime::ApiKeyTable> api_keys;
   RouterMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
@@ -57,6 +63,12 @@ class RouterService final : public v1::Router::Service {
  private:
   // The embedder, made on first use; INVALID_ARGUMENT when the router has none.
   absl::StatusOr<embed::Embedder*> GetEmbedder(int dimension);
+
+  // OK when no keys are configured, or when the call's API key may act for every tenant in
+  // `tenants` and, for an `admin` operation, is an admin key; UNAUTHENTICATED or
+  // PERMISSION_DENIED otherwise.
+  grpc::Status CheckAccess(const grpc::ServerContext& context,
+                           const std::vector<std::string>& tenants, bool admin = false) const;
 
   // The caller's deadline, or the default when it set none.
   std::chrono::system_clock::time_point Deadline(const grpc::ServerContext& context) const;

@@ -16,6 +16,7 @@ absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(const ShardServe
   grpc_options.listen = options.listen;
   grpc_options.max_receive_message_bytes = options.max_message_bytes;
   grpc_options.max_send_message_bytes = options.max_message_bytes;
+  grpc_options.credentials = options.tls.ServerCredentials();
   grpc_options.metrics = &server->metrics_;
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(grpc_options, {&server->service_});

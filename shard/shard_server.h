@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/runtime/metrics_endpoint.h"
 #include "services/runtime/server.h"
+#include "services/runtime/tls.h"
 #include "shard/shard.h"
 #include "shard/shard_metrics.h"
 #include "shard/shard_service.h"
@@ -36,6 +37,7 @@ struct ShardServerOptions {
   ShardOptions shard;
   int max_message_bytes = 64 << 20;
   std::chrono::milliseconds drain{10000};  // grace for calls in flight on Stop
+  runtime::TlsConfig tls;                  // empty: plaintext
   // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
   std::string metrics_listen;
 };

@@ -62,7 +62,8 @@ std::string QuarryBinary() {
   return bin ? bin : "quarry";
 }
 
-CommandResult RunQuarry(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+CommandResult RunQuarry(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& environment) {
   const std::string out_path = TempPath("out");
   const std::string err_path = TempPath("err");
   std::vector<std::string> argv = {QuarryBinary()};
@@ -78,6 +79,7 @@ CommandResult RunQuarry(const std::vector<std::string>& args, std::chrono::milli
     dup2(in, STDIN_FILENO);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
+    for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> raw;
     for (std::string& arg : argv) raw.push_back(arg.data());
     raw.push_back(nullptr);
@@ -161,7 +163,7 @@ absl::Status QuarryProcess::Start(std::chrono::milliseconds timeout) {
 
   address_ = absl::StrCat("127.0.0.1:", port);
   listen_ = address_;
-  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(address_, credentials_);
   shard_stub_ = v1::Shard::NewStub(channel_);
   router_stub_ = v1::Router::NewStub(channel_);
   auto health = grpc::health::v1::Health::NewStub(channel_);

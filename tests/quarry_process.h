@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,9 +29,11 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `quarry <args>` to completion (SIGKILL after `timeout`), stdin from /dev/null.
+// Runs `quarry <args>` to completion (SIGKILL after `timeout`), stdin from /dev/null, with
+// `environment` (NAME, value pairs) added to this process's environment.
 CommandResult RunQuarry(const std::vector<std::string>& args,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(120));
+                        std::chrono::milliseconds timeout = std::chrono::seconds(120),
+                        const std::vector<std::pair<std::string, std::string>>& environment = {});
 
 // A run of free loopback ports for a command that takes a base port (`quarry local
 // --base-port P`): P .. P + span and the metrics ports P + 1000 .. P + 1000 + span are all free
@@ -45,6 +48,12 @@ class QuarryProcess {
   // told (as `quarry local` does on its base port); Start waits for `address` to be SERVING.
   QuarryProcess(std::string command, std::vector<std::string> args, std::string address);
   ~QuarryProcess();  // SIGKILLs the process if it still runs
+
+  // How the test talks to the process (health checks and stubs); plaintext by default. Call
+  // before Start.
+  void SetChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    credentials_ = std::move(credentials);
+  }
 
   // Starts the process and waits until it is SERVING or `timeout` passes. A process started
   // again (after Kill or Terminate) listens on the address it had.
@@ -67,6 +76,7 @@ class QuarryProcess {
   v1::Shard::Stub& stub() { return *shard_stub_; }
   v1::Router::Stub& router() { return *router_stub_; }
   const std::string& address() const { return address_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   // What the process wrote to stderr so far.
   std::string Log() const;
 
@@ -79,6 +89,7 @@ class QuarryProcess {
   std::string log_file_;
   pid_t pid_ = -1;
   std::string address_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_ = grpc::InsecureChannelCredentials();
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Shard::Stub> shard_stub_;
   std::unique_ptr<v1::Router::Stub> router_stub_;

@@ -49,8 +49,7 @@ absl::StatusOr<std::unique_ptr<AnswerServer>> AnswerServer::Start(AnswerServerOp
 
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(o.max_message_bytes);
-  server->router_channel_ =
-      grpc::CreateCustomChannel(o.router, grpc::InsecureChannelCredentials(), arguments);
+  server->router_channel_ = o.tls.CreateChannel(o.router, arguments);
   server->router_ = v1::Router::NewStub(server->router_channel_);
   AnswerOptions service_options = o.service;
   service_options.metrics = &server->answer_metrics_;
@@ -62,6 +61,7 @@ absl::StatusOr<std::unique_ptr<AnswerServer>> AnswerServer::Start(AnswerServerOp
   server_options.listen = o.listen;
   server_options.max_receive_message_bytes = o.max_message_bytes;
   server_options.max_send_message_bytes = o.max_message_bytes;
+  server_options.credentials = o.tls.ServerCredentials();
   server_options.metrics = &server->metrics_;
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(server_options, {server->service_.get()});

@@ -29,6 +29,7 @@
 #include "services/answer/model_registry.h"
 #include "services/answer/prompt_template.h"
 #include "services/runtime/metrics_endpoint.h"
+#include "services/runtime/tls.h"
 
 namespace quarry::answer {
 
@@ -50,6 +51,8 @@ struct AnswerServerOptions {
   ChatCompletionClient::Options llm;  // base_url and api_key come from the fields above
   std::chrono::milliseconds router_check_interval{500};
   int max_message_bytes = 64 << 20;
+  // Serves with it, and calls the router with it; empty: plaintext.
+  runtime::TlsConfig tls;
   // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
   std::string metrics_listen;
 };

@@ -224,8 +224,17 @@ absl::StatusOr<AnswerService::Plan> AnswerService::MakePlan(const v1::AskRequest
   return plan;
 }
 
+absl::Status AnswerService::CheckAccess(const grpc::ServerContext& context,
+                                        const v1::AskRequest& request) const {
+  if (options_.api_keys == nullptr) return absl::OkStatus();
+  absl::StatusOr<runtime::ApiKeyGrant> grant = options_.api_keys->Authenticate(context);
+  if (!grant.ok()) return grant.status();
+  return runtime::AuthorizeTenant(*grant, request.principal().tenant());
+}
+
 absl::StatusOr<v1::RouterSearchResponse> AnswerService::Search(
-    const v1::AskRequest& request, std::chrono::system_clock::time_point deadline) {
+    const grpc::ServerContext& caller, const v1::AskRequest& request,
+    std::chrono::system_clock::time_point deadline) {
   v1::RouterSearchRequest search;
   search.set_text(request.question());
   search.set_k(request.k() > 0 ? request.k() : options_.default_k);
@@ -235,6 +244,7 @@ absl::StatusOr<v1::RouterSearchResponse> AnswerService::Search(
 
   grpc::ClientContext context;
   context.set_deadline(deadline);
+  runtime::ForwardAuthorization(caller, context);
   v1::RouterSearchResponse found;
   const grpc::Status status = router_->Search(&context, search, &found);
   if (status.ok()) return found;
@@ -257,12 +267,13 @@ absl::StatusOr<v1::RouterSearchResponse> AnswerService::Search(
 
 absl::Status AnswerService::Run(grpc::ServerContext& context, const v1::AskRequest& request,
                                 grpc::ServerWriter<v1::AskResponse>& writer) {
+  if (absl::Status allowed = CheckAccess(context, request); !allowed.ok()) return allowed;
   absl::StatusOr<Plan> plan = MakePlan(request);
   if (!plan.ok()) return plan.status();
   const auto deadline = Deadline(context);
   const text::Tokenizer& tokenizer = *plan->model.tokenizer;
 
-  absl::StatusOr<v1::RouterSearchResponse> found = Search(request, deadline);
+  absl::StatusOr<v1::RouterSearchResponse> found = Search(context, request, deadline);
   if (!found.ok()) return found.status();
   const std::vector<Passage> passages = PassagesOf(*found);
 

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "services/answer/model_registry.h"
 #include "services/answer/prompt_packer.h"
 #include "services/answer/prompt_template.h"
+#include "services/runtime/api_keys.h"
 #include "services/runtime/call_gate.h"
 
 namespace quarry::answer {
@@ -44,6 +46,10 @@ struct AnswerOptions {
   size_t extractive_sentences = 3;
   // The router's address, for messages.
   std::string router_address;
+  // When set, every call must carry a key of this table whose tenant is the request's
+  // principal's. Either way the caller's `authorization` metadata goes on to the router, which
+  // checks it again. Null: calls are not checked here.
+  std::shared_ptr<const runtime::ApiKeyTable> api_keys;
   AnswerMetrics* metrics = nullptr;  // not owned; null: nothing is recorded
 };
 
@@ -72,8 +78,13 @@ class AnswerService final : public v1::Answer::Service {
   // INVALID_ARGUMENT (or FAILED_PRECONDITION for LLM mode with no LLM) naming the problem.
   absl::StatusOr<Plan> MakePlan(const v1::AskRequest& request);
 
-  // The candidates of `request` from the router, best first.
-  absl::StatusOr<v1::RouterSearchResponse> Search(const v1::AskRequest& request,
+  // OK when no keys are configured or the call's key acts for the request's tenant.
+  absl::Status CheckAccess(const grpc::ServerContext& context, const v1::AskRequest& request) const;
+
+  // The candidates of `request` from the router, best first, asked with the caller's
+  // credentials.
+  absl::StatusOr<v1::RouterSearchResponse> Search(const grpc::ServerContext& caller,
+                                                  const v1::AskRequest& request,
                                                   std::chrono::system_clock::time_point deadline);
 
   absl::Status Run(grpc::ServerContext& context, const v1::AskRequest& request,

@@ -9,6 +9,7 @@
 
 #include "services/answer/answer_server.h"
 #include "services/cli/config_file.h"
+#include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -23,6 +24,8 @@ struct AnswerFlags {
   double default_timeout_s = 120;
   double drain_s = 10;
   std::string port_file;
+  runtime::TlsFiles tls;
+  std::string api_keys_file;
   std::string log_level = "info";
   bool log_json = false;
 };
@@ -59,19 +62,36 @@ int RunAnswer(AnswerFlags flags, const std::string& configuration) {
     }
     options.system_instruction.assign(std::istreambuf_iterator<char>(in), {});
   }
+  absl::StatusOr<runtime::TlsConfig> tls =
+      runtime::TlsConfig::Load(flags.tls, runtime::TlsRole::kService);
+  if (!tls.ok()) {
+    log->error("{}", tls.status().message());
+    return 2;
+  }
+  options.tls = *std::move(tls);
+  absl::StatusOr<std::shared_ptr<const runtime::ApiKeyTable>> api_keys =
+      LoadApiKeys(flags.api_keys_file);
+  if (!api_keys.ok()) {
+    log->error("{}", api_keys.status().message());
+    return 2;
+  }
+  options.service.api_keys = *std::move(api_keys);
   options.llm.timeout = Millis(flags.llm_timeout_s);
   options.llm.idle_timeout = Millis(flags.llm_idle_timeout_s);
   options.service.default_timeout = Millis(flags.default_timeout_s);
 
   log->info(
       "quarry {} answer starting: listen={} router={} llm={} model={} api_key={} "
-      "reserved_answer_tokens={} k={} duplicate_threshold={} mmr={}",
+      "reserved_answer_tokens={} k={} duplicate_threshold={} mmr={} transport={} api_keys={}",
       runtime::Version(), options.listen, options.router,
       options.llm_url.empty() ? "none (extractive answers)" : options.llm_url,
       options.llm_model.empty() ? options.service.default_model : options.llm_model,
       options.llm_api_key.empty() ? "unset" : "set", options.service.reserved_answer_tokens,
       options.service.default_k, options.service.packing.duplicate_threshold,
-      options.service.packing.mmr);
+      options.service.packing.mmr, options.tls.Describe(),
+      options.service.api_keys
+          ? std::to_string(options.service.api_keys->size()) + " from " + flags.api_keys_file
+          : std::string("off"));
   log->info("effective configuration: {}", configuration);
 
   absl::StatusOr<std::unique_ptr<answer::AnswerServer>> server =
@@ -163,6 +183,8 @@ void AddAnswerCommand(CLI::App& app, std::function<int()>* run) {
       "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
       "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
+  AddApiKeysOption(command, &flags->api_keys_file);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "quarry/v1/answer.grpc.pb.h"
+#include "services/cli/security_flags.h"
 
 namespace quarry::cli {
 namespace {
@@ -34,6 +35,7 @@ struct AskFlags {
   bool mmr = false;
   std::optional<float> min_score;
   double timeout_s = 120;
+  runtime::TlsFiles tls;
 };
 
 const std::map<std::string, v1::AnswerMode>& Modes() {
@@ -156,11 +158,16 @@ Json ToJson(const v1::AskPrompt& prompt, const std::string& answer, const v1::As
 }
 
 int RunAsk(const AskFlags& flags) {
-  auto channel = grpc::CreateChannel(flags.answer, grpc::InsecureChannelCredentials());
-  auto stub = v1::Answer::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.answer, flags.tls);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "quarry ask: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  auto stub = v1::Answer::NewStub(*channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000)));
+  AttachApiKeyFromEnvironment(context);
   std::unique_ptr<grpc::ClientReader<v1::AskResponse>> reader =
       stub->Ask(&context, MakeRequest(flags));
 
@@ -239,6 +246,7 @@ void AddAskCommand(CLI::App& app, std::function<int()>* run) {
   command->add_flag("--mmr", flags->mmr, "Reorder passages for diversity (MMR)");
   command->add_option("--min-score", flags->min_score, "Drop passages scoring below this");
   command->add_option("--timeout", flags->timeout_s, "Seconds to wait")->capture_default_str();
+  AddTlsOptions(command, &flags->tls, TlsUse::kClient);
   command->callback([flags, run] { *run = [flags] { return RunAsk(*flags); }; });
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/cli/security_flags.h"
 
 namespace quarry::cli {
 namespace {
@@ -19,6 +20,7 @@ struct BackupFlags {
   std::string router = "127.0.0.1:7300";
   double timeout_s = 3600;
   bool json = false;
+  runtime::TlsFiles tls;
 };
 
 void PrintJson(const v1::ClusterBackupResponse& response) {
@@ -62,11 +64,16 @@ void PrintSummary(const v1::ClusterBackupResponse& response) {
 }
 
 int RunBackup(const BackupFlags& flags) {
-  auto channel = grpc::CreateChannel(flags.router, grpc::InsecureChannelCredentials());
-  auto router = v1::Router::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.router, flags.tls);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "quarry backup: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  auto router = v1::Router::NewStub(*channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000)));
+  AttachApiKeyFromEnvironment(context);
   v1::ClusterBackupRequest request;
   request.set_directory(flags.to);
   v1::ClusterBackupResponse response;
@@ -111,6 +118,7 @@ void AddBackupCommand(CLI::App& app, std::function<int()>* run) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   command->add_flag("--json", flags->json, "Print what was backed up as JSON");
+  AddTlsOptions(command, &flags->tls, TlsUse::kClient);
   command->callback([flags, run] { *run = [flags] { return RunBackup(*flags); }; });
 }
 

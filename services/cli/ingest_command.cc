@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/cli/security_flags.h"
 #include "services/text/chunker.h"
 #include "services/text/document_extractor.h"
 #include "services/text/tokenizer.h"
@@ -42,6 +43,7 @@ struct IngestFlags {
   size_t batch_files = 16;
   bool force = false;
   double timeout_s = 120;
+  runtime::TlsFiles tls;
 };
 
 // Files named by `paths`: files as they are, folders recursively, and glob patterns. Paths
@@ -112,11 +114,11 @@ class Progress {
 
 class Ingester {
  public:
-  Ingester(const IngestFlags& flags, const text::Tokenizer& tokenizer)
+  Ingester(const IngestFlags& flags, const text::Tokenizer& tokenizer,
+           std::shared_ptr<grpc::Channel> channel)
       : flags_(flags),
         chunker_(&tokenizer, {flags.chunk_tokens, flags.overlap_tokens, flags.min_section_tokens}),
-        router_(v1::Router::NewStub(
-            grpc::CreateChannel(flags.router, grpc::InsecureChannelCredentials()))) {
+        router_(v1::Router::NewStub(std::move(channel))) {
     for (const std::string& pair : flags.metadata) {
       const size_t equals = pair.find('=');
       v1::MetadataValue value;
@@ -219,6 +221,7 @@ class Ingester {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(static_cast<int64_t>(flags_.timeout_s * 1000)));
+    AttachApiKeyFromEnvironment(context);
     v1::IngestResponse response;
     grpc::Status status = router_->Ingest(&context, request, &response);
     for (int i = 0; i < request.documents_size(); ++i) {
@@ -243,6 +246,7 @@ class Ingester {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(static_cast<int64_t>(flags_.timeout_s * 1000)));
+    AttachApiKeyFromEnvironment(context);
     v1::DocumentVersionsResponse versions;
     if (!router_->GetDocumentVersions(&context, lookup, &versions).ok()) return;
     absl::flat_hash_map<std::string, std::string> stored;
@@ -303,7 +307,12 @@ int RunIngest(const IngestFlags& flags) {
   }
   std::vector<std::string> missing;
   std::vector<std::string> files = ExpandPaths(flags.paths, missing);
-  Ingester ingester(flags, **tokenizer);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.router, flags.tls);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "quarry ingest: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  Ingester ingester(flags, **tokenizer, *std::move(channel));
   return ingester.Run(files, missing);
 }
 
@@ -347,6 +356,7 @@ void AddIngestCommand(CLI::App& app, std::function<int()>* run) {
       "Re-index files whose content has not changed (after changing chunk sizes, say)");
   command->add_option("--timeout", flags->timeout_s, "Seconds each request may take")
       ->capture_default_str();
+  AddTlsOptions(command, &flags->tls, TlsUse::kClient);
   command->callback([flags, run] { *run = [flags] { return RunIngest(*flags); }; });
 }
 

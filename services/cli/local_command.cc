@@ -21,6 +21,7 @@
 #include "services/cli/answer_command.h"
 #include "services/cli/config_file.h"
 #include "services/cli/embedder_flags.h"
+#include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 #include "shard/shard_server.h"
@@ -43,6 +44,8 @@ struct LocalFlags {
   std::string llm_url;    // or QUARRY_LLM_URL; none: extractive answers
   std::string llm_model;  // or QUARRY_LLM_MODEL
   double drain_s = 10;
+  runtime::TlsFiles tls;
+  std::string api_keys_file;
   std::string log_level = "info";
   bool log_json = false;
 };
@@ -143,6 +146,7 @@ struct LocalCluster {
   }
 };
 
+// Every part serves with the TLS material of `answer_options`, and the router checks its keys.
 absl::Status StartCluster(const LocalFlags& flags, const router::EmbedderFactory& embedder,
                           const answer::AnswerServerOptions& answer_options,
                           LocalCluster* cluster) {
@@ -161,6 +165,7 @@ absl::Status StartCluster(const LocalFlags& flags, const router::EmbedderFactory
       options.shard.dimension = flags.dimension;
       options.shard.metric = *metric;
       options.shard.index_spec = flags.index_spec;
+      options.tls = answer_options.tls;
       absl::StatusOr<std::unique_ptr<shard::ShardServer>> started =
           shard::ShardServer::Start(options);
       if (!started.ok()) return started.status();
@@ -177,6 +182,8 @@ absl::Status StartCluster(const LocalFlags& flags, const router::EmbedderFactory
   options.topology = *std::move(topology);
   options.embedder = embedder;
   options.drain = drain;
+  options.tls = answer_options.tls;
+  options.router.api_keys = answer_options.service.api_keys;
   absl::StatusOr<std::unique_ptr<router::RouterServer>> router =
       router::RouterServer::Start(std::move(options));
   if (!router.ok()) return router.status();
@@ -238,6 +245,20 @@ int RunLocal(const LocalFlags& flags, const std::string& configuration) {
     log->error("{}", llm.message());
     return 2;
   }
+  absl::StatusOr<runtime::TlsConfig> tls =
+      runtime::TlsConfig::Load(flags.tls, runtime::TlsRole::kService);
+  if (!tls.ok()) {
+    log->error("{}", tls.status().message());
+    return 2;
+  }
+  answer_options.tls = *std::move(tls);
+  absl::StatusOr<std::shared_ptr<const runtime::ApiKeyTable>> api_keys =
+      LoadApiKeys(flags.api_keys_file);
+  if (!api_keys.ok()) {
+    log->error("{}", api_keys.status().message());
+    return 2;
+  }
+  answer_options.service.api_keys = *std::move(api_keys);
   const std::string llm = answer_options.llm_url.empty()
                               ? "extractive answers, no LLM"
                               : answer_options.llm_model + " at " + answer_options.llm_url;
@@ -247,10 +268,11 @@ int RunLocal(const LocalFlags& flags, const std::string& configuration) {
   }
   log->info(
       "quarry {} local cluster starting: shards={} replicas={} data={} base_port={} dim={} "
-      "index='{}' metric={} embedder={} llm={} llm_api_key={}",
+      "index='{}' metric={} embedder={} llm={} llm_api_key={} transport={} api_keys={}",
       runtime::Version(), flags.shards, flags.replicas, flags.data_dir, flags.base_port,
       flags.dimension, flags.index_spec, flags.metric, DescribeEmbedder(flags.embedder), llm,
-      answer_options.llm_api_key.empty() ? "unset" : "set");
+      answer_options.llm_api_key.empty() ? "unset" : "set", answer_options.tls.Describe(),
+      answer_options.service.api_keys ? flags.api_keys_file : std::string("off"));
   log->info("effective configuration: {}", configuration);
 
   LocalCluster cluster;
@@ -325,6 +347,8 @@ void AddLocalCommand(CLI::App& app, std::function<int()>* run) {
       ->add_option("--drain-seconds", flags->drain_s,
                    "Grace period for calls in flight on SIGTERM or Ctrl-C")
       ->capture_default_str();
+  AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
+  AddApiKeysOption(command, &flags->api_keys_file);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");

@@ -6,10 +6,12 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "router/router_server.h"
 #include "router/topology.h"
 #include "services/cli/config_file.h"
 #include "services/cli/embedder_flags.h"
+#include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -30,6 +32,8 @@ struct RouterFlags {
   double drain_s = 10;
   int max_message_mb = 64;
   std::string port_file;
+  runtime::TlsFiles tls;
+  std::string api_keys_file;
   std::string metrics_listen;
   std::string log_level = "info";
   bool log_json = false;
@@ -57,14 +61,27 @@ int RunRouter(const RouterFlags& flags, const std::string& configuration) {
     log->error("{}", topology.status().message());
     return 2;
   }
+  absl::StatusOr<runtime::TlsConfig> tls =
+      runtime::TlsConfig::Load(flags.tls, runtime::TlsRole::kService);
+  if (!tls.ok()) {
+    log->error("{}", tls.status().message());
+    return 2;
+  }
+  absl::StatusOr<std::shared_ptr<const runtime::ApiKeyTable>> api_keys =
+      LoadApiKeys(flags.api_keys_file);
+  if (!api_keys.ok()) {
+    log->error("{}", api_keys.status().message());
+    return 2;
+  }
   size_t replicas = 0;
   for (const router::ShardTopology& shard : topology->shards) replicas += shard.replicas.size();
   log->info(
       "quarry {} router starting: listen={} topology={} ({} shards, {} replicas) "
-      "timeout={}s hedge_quantile={} hedge_delay_ms={} embedder={}",
+      "timeout={}s hedge_quantile={} hedge_delay_ms={} embedder={} transport={} api_keys={}",
       runtime::Version(), flags.listen, flags.topology_file, topology->shards.size(), replicas,
       flags.default_timeout_s, flags.hedge_quantile, flags.hedge_delay_ms,
-      DescribeEmbedder(flags.embedder));
+      DescribeEmbedder(flags.embedder), tls->Describe(),
+      *api_keys ? absl::StrCat((*api_keys)->size(), " from ", flags.api_keys_file) : "off");
   log->info("effective configuration: {}", configuration);
 
   router::RouterServerOptions options;
@@ -80,6 +97,8 @@ int RunRouter(const RouterFlags& flags, const std::string& configuration) {
   options.router.hedge.initial_delay =
       std::chrono::microseconds(static_cast<int64_t>(flags.initial_hedge_delay_ms * 1000));
   options.embedder = *std::move(embedder);
+  options.tls = *std::move(tls);
+  options.router.api_keys = *std::move(api_keys);
   options.max_message_bytes = flags.max_message_mb << 20;
   options.metrics_listen = flags.metrics_listen;
   options.drain = Millis(flags.drain_s);
@@ -164,6 +183,8 @@ void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
       "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
       "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
+  AddApiKeysOption(command, &flags->api_keys_file);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");

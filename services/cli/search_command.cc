@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/cli/security_flags.h"
 
 namespace quarry::cli {
 namespace {
@@ -24,6 +25,7 @@ struct SearchFlags {
   bool json = false;
   double timeout_s = 10;
   int snippet_chars = 240;
+  runtime::TlsFiles tls;
 };
 
 // The first `limit` characters of `text` on one line; whole UTF-8 characters only.
@@ -51,8 +53,12 @@ std::string Snippet(const std::string& text, int limit) {
 }
 
 int RunSearch(const SearchFlags& flags) {
-  auto channel = grpc::CreateChannel(flags.router, grpc::InsecureChannelCredentials());
-  auto router = v1::Router::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.router, flags.tls);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "quarry search: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  auto router = v1::Router::NewStub(*channel);
   v1::RouterSearchRequest request;
   request.set_text(flags.text);
   request.set_k(flags.k);
@@ -64,6 +70,7 @@ int RunSearch(const SearchFlags& flags) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000)));
+  AttachApiKeyFromEnvironment(context);
   v1::RouterSearchResponse response;
   grpc::Status status = router->Search(&context, request, &response);
   if (!status.ok()) {
@@ -124,6 +131,7 @@ void AddSearchCommand(CLI::App& app, std::function<int()>* run) {
                     "Print {hits:[{doc_id,chunk_id,score,shard,title,source,text}], coverage, "
                     "partial}");
   command->add_option("--timeout", flags->timeout_s, "Seconds to wait")->capture_default_str();
+  AddTlsOptions(command, &flags->tls, TlsUse::kClient);
   command->callback([flags, run] { *run = [flags] { return RunSearch(*flags); }; });
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "services/cli/config_file.h"
+#include "services/cli/security_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 #include "shard/shard_server.h"
@@ -30,6 +31,7 @@ struct ShardFlags {
   double drain_s = 10;
   int max_message_mb = 64;
   std::string port_file;
+  runtime::TlsFiles tls;
   std::string metrics_listen;
   std::string log_level = "info";
   bool log_json = false;
@@ -48,15 +50,22 @@ int RunShard(const ShardFlags& flags, const std::string& configuration) {
     log->error("{}", metric.status().message());
     return 2;
   }
+  absl::StatusOr<runtime::TlsConfig> tls =
+      runtime::TlsConfig::Load(flags.tls, runtime::TlsRole::kService);
+  if (!tls.ok()) {
+    log->error("{}", tls.status().message());
+    return 2;
+  }
   log->info(
       "quarry {} shard {} starting: listen={} data={} dim={} index='{}' metric={} "
-      "max_k={} nprobe={} ef_search={}",
+      "max_k={} nprobe={} ef_search={} transport={}",
       runtime::Version(), flags.shard_id, flags.listen, flags.data_dir, flags.dimension,
-      flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search);
+      flags.index_spec, flags.metric, flags.max_k, flags.nprobe, flags.ef_search, tls->Describe());
   log->info("effective configuration: {}", configuration);
 
   shard::ShardServerOptions options;
   options.listen = flags.listen;
+  options.tls = *std::move(tls);
   options.max_message_bytes = flags.max_message_mb << 20;
   options.metrics_listen = flags.metrics_listen;
   options.drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
@@ -152,6 +161,7 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
       "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
       "serves none");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddTlsOptions(command, &flags->tls, TlsUse::kServer);
   command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "quarry/v1/router.grpc.pb.h"
+#include "services/cli/security_flags.h"
 
 namespace quarry::cli {
 namespace {
@@ -18,6 +19,7 @@ struct StatusFlags {
   std::string router = "127.0.0.1:7300";
   bool json = false;
   double timeout_s = 10;
+  runtime::TlsFiles tls;
 };
 
 // "12.3 MiB": bytes for people.
@@ -115,11 +117,16 @@ void PrintTable(const v1::GetStatusResponse& status) {
 }
 
 int RunStatus(const StatusFlags& flags) {
-  auto channel = grpc::CreateChannel(flags.router, grpc::InsecureChannelCredentials());
-  auto router = v1::Router::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.router, flags.tls);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "quarry status: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  auto router = v1::Router::NewStub(*channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_s * 1000)));
+  AttachApiKeyFromEnvironment(context);
   v1::GetStatusResponse status;
   grpc::Status result = router->GetStatus(&context, v1::GetStatusRequest(), &status);
   if (!result.ok()) {
@@ -147,6 +154,7 @@ void AddStatusCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--timeout", flags->timeout_s, "Seconds to wait for the router")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  AddTlsOptions(command, &flags->tls, TlsUse::kClient);
   command->callback([flags, run] { *run = [flags] { return RunStatus(*flags); }; });
 }
 

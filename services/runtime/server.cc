@@ -16,7 +16,9 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
 
   RunningServer running;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
+  builder.AddListeningPort(
+      options.listen, options.credentials ? options.credentials : grpc::InsecureServerCredentials(),
+      &running.port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
   // gRPC binds with SO_REUSEPORT by default, so a second process on the same port would quietly

@@ -24,6 +24,8 @@ struct GrpcServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
   int max_receive_message_bytes = 64 << 20;
   int max_send_message_bytes = 64 << 20;
+  // How the listener authenticates itself and its clients (see TlsConfig); null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
   // Records the gRPC server metrics of every call when set; not owned, must outlive the server.
   MetricsEndpoint* metrics = nullptr;
 };
