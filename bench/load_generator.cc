@@ -41,7 +41,7 @@ class LoadRun {
       const double gap =
           options_.arrivals == ArrivalProcess::kPoisson ? poisson_gap(rng) : fixed_gap;
       due += Ticks(std::chrono::duration<double>(gap));
-      if (due >= end_) break;
+      if (due >= end_ || OutOfCalls()) break;
       std::this_thread::sleep_until(due);
       WaitForRoom();
       Send(due, [](LoadRun*) {});
@@ -52,6 +52,10 @@ class LoadRun {
   LoadResult Result() {
     absl::MutexLock lock(&mutex_);
     result_.seconds = options_.duration.count();
+    if (OutOfCalls() && last_completion_ < end_) {
+      result_.seconds =
+          std::max(1e-9, std::chrono::duration<double>(last_completion_ - measure_from_).count());
+    }
     result_.achieved_rate = (result_.succeeded + result_.failed) / result_.seconds;
     result_.intended_rate = options_.mode == LoadMode::kOpenLoop ? options_.rate : 0;
     return result_;
@@ -62,10 +66,14 @@ class LoadRun {
     return std::chrono::duration_cast<Clock::duration>(seconds);
   }
 
+  bool OutOfCalls() const {
+    return options_.max_calls > 0 && next_sequence_.load() >= options_.max_calls;
+  }
+
   // One closed-loop caller's next request, or its end once the window is over.
   void SendClosedLoop() {
     const Clock::time_point due = Clock::now();
-    if (due >= end_) return;
+    if (due >= end_ || OutOfCalls()) return;
     Send(due, [](LoadRun* run) { run->SendClosedLoop(); });
   }
 
@@ -75,7 +83,7 @@ class LoadRun {
       absl::MutexLock lock(&mutex_);
       ++in_flight_;
     }
-    start_call_(next_sequence_++, [this, due, then](const grpc::Status& status) {
+    start_call_(next_sequence_.fetch_add(1), [this, due, then](const grpc::Status& status) {
       Record(due, status);
       then(this);
       Finish();
@@ -85,6 +93,7 @@ class LoadRun {
   void Record(Clock::time_point due, const grpc::Status& status) {
     const Clock::time_point now = Clock::now();
     absl::MutexLock lock(&mutex_);
+    last_completion_ = std::max(last_completion_, now);
     if (due < measure_from_) {
       ++result_.warmup_calls;
     } else if (status.ok()) {
@@ -122,6 +131,7 @@ class LoadRun {
   absl::Mutex mutex_;
   int in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
   LoadResult result_ ABSL_GUARDED_BY(mutex_);
+  Clock::time_point last_completion_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace

@@ -45,6 +45,9 @@ struct LoadOptions {
   std::chrono::duration<double> warmup{2.0};
   std::chrono::duration<double> duration{10.0};
   uint64_t seed = 1;  // of the Poisson arrivals
+  // When nonzero, no more than this many calls are sent, warm-up included, and the measured
+  // window ends with the last of them (e.g. to load a fixed number of documents).
+  uint64_t max_calls = 0;
 };
 
 struct LoadResult {
@@ -53,7 +56,7 @@ struct LoadResult {
   uint64_t failed = 0;
   std::map<grpc::StatusCode, uint64_t> failures_by_code;
   uint64_t warmup_calls = 0;
-  double seconds = 0;        // the measured window
+  double seconds = 0;        // the measured window, shorter when max_calls ended it
   double achieved_rate = 0;  // calls due in the window, succeeded or not, per second
   double intended_rate = 0;  // open loop: the rate asked for; closed loop: 0
 };

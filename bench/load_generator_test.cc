@@ -102,6 +102,20 @@ TEST(RunLoad, CountsFailuresByStatusCode) {
   EXPECT_EQ(result->latency.count(), 0u);
 }
 
+TEST(RunLoad, StopsAfterMaxCallsAndTimesTheWindowToTheLast) {
+  FakeService service(milliseconds(5));
+  LoadOptions options = ShortRun(LoadMode::kClosedLoop);
+  options.concurrency = 2;
+  options.warmup = std::chrono::duration<double>(0);
+  options.duration = std::chrono::duration<double>(60);
+  options.max_calls = 20;
+  absl::StatusOr<LoadResult> result = RunLoad(options, service.Calls());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->succeeded, 20u);
+  EXPECT_LT(result->seconds, 1.0);
+  EXPECT_GT(result->achieved_rate, 100);
+}
+
 TEST(RunLoad, RejectsAnOpenLoopWithoutARate) {
   FakeService service(milliseconds(1));
   LoadOptions options = ShortRun(LoadMode::kOpenLoop);

@@ -33,6 +33,7 @@ struct Flags {
   int max_in_flight = 4096;
   double warmup = 2;
   double duration = 10;
+  uint64_t requests = 0;
   int channels = 4;
   double deadline = 10;
   // What the requests carry.
@@ -260,6 +261,7 @@ absl::StatusOr<LoadOptions> OptionsFor(const Flags& flags) {
   options.warmup = std::chrono::duration<double>(flags.warmup);
   options.duration = std::chrono::duration<double>(flags.duration);
   options.seed = flags.seed;
+  options.max_calls = flags.requests;
   return options;
 }
 
@@ -353,6 +355,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", flags.warmup, "Seconds sent but not measured")->capture_default_str();
   app.add_option("--duration", flags.duration, "Seconds measured")->capture_default_str();
+  app.add_option("--requests", flags.requests,
+                 "Send at most this many requests, warm-up included; 0: no limit")
+      ->capture_default_str();
   app.add_option("--channels", flags.channels, "gRPC connections the calls are spread over")
       ->capture_default_str();
   app.add_option("--deadline", flags.deadline, "Seconds each call may take")->capture_default_str();
