@@ -32,9 +32,9 @@ namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-constexpr uint64_t kBaseStream = 0;
-constexpr uint64_t kQueryStream = 1;
-constexpr uint64_t kRestartStream = 2;
+constexpr uint64_t kBaseStream = 1;  // as in shard_bench: the same data
+constexpr uint64_t kQueryStream = 2;
+constexpr uint64_t kRestartStream = 3;
 constexpr Seconds kStopTimeout{600};
 constexpr int kDeletesPerRequest = 256;
 
