@@ -56,7 +56,7 @@ class LoadRun {
       result_.seconds =
           std::max(1e-9, std::chrono::duration<double>(last_completion_ - measure_from_).count());
     }
-    result_.achieved_rate = (result_.succeeded + result_.failed) / result_.seconds;
+    result_.achieved_rate = completed_in_window_ / result_.seconds;
     result_.intended_rate = options_.mode == LoadMode::kOpenLoop ? options_.rate : 0;
     return result_;
   }
@@ -94,6 +94,7 @@ class LoadRun {
     const Clock::time_point now = Clock::now();
     absl::MutexLock lock(&mutex_);
     last_completion_ = std::max(last_completion_, now);
+    if (now >= measure_from_ && now <= end_) ++completed_in_window_;
     if (due < measure_from_) {
       ++result_.warmup_calls;
     } else if (status.ok()) {
@@ -132,6 +133,7 @@ class LoadRun {
   int in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
   LoadResult result_ ABSL_GUARDED_BY(mutex_);
   Clock::time_point last_completion_ ABSL_GUARDED_BY(mutex_);
+  uint64_t completed_in_window_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace

@@ -56,8 +56,10 @@ struct LoadResult {
   uint64_t failed = 0;
   std::map<grpc::StatusCode, uint64_t> failures_by_code;
   uint64_t warmup_calls = 0;
-  double seconds = 0;        // the measured window, shorter when max_calls ended it
-  double achieved_rate = 0;  // calls due in the window, succeeded or not, per second
+  double seconds = 0;  // the measured window, shorter when max_calls ended it
+  // Calls that completed, succeeded or not, within the window, per second: the throughput,
+  // below the intended rate when an open loop overloads the service.
+  double achieved_rate = 0;
   double intended_rate = 0;  // open loop: the rate asked for; closed loop: 0
 };
 

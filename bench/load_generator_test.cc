@@ -88,6 +88,7 @@ TEST(RunLoad, OpenLoopMeasuresFromTheDueTimeWhenTheServiceFallsBehind) {
   absl::StatusOr<LoadResult> result = RunLoad(options, service.Calls());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_GT(result->latency.Percentile(0.99), milliseconds(200));
+  EXPECT_LT(result->achieved_rate, 60);  // one call per 20 ms at most
 }
 
 TEST(RunLoad, CountsFailuresByStatusCode) {
