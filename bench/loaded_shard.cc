@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/progress.h"
 
@@ -53,6 +54,33 @@ absl::StatusOr<LoadedShard> StartLoadedShard(const BenchConfig& config,
   loaded.index_seconds = Seconds(Clock::now() - ingested).count();
   loaded.stats = *std::move(stats);
   return loaded;
+}
+
+// A search function that asks the shard; worker i uses stubs[i].
+SearchFunction ShardSearchFunction(const std::vector<std::unique_ptr<v1::Shard::Stub>>& stubs,
+                                   const BenchConfig& config, const SearchSetting& setting) {
+  return [&stubs, &config, setting](int worker, const float* query,
+                                    int64_t* labels) -> absl::Status {
+    v1::SearchRequest request;
+    request.mutable_vector()->Add(query, query + config.dimension);
+    request.set_k(config.k);
+    request.mutable_principal()->set_tenant(config.layout.tenant());
+    request.mutable_params()->set_nprobe(setting.nprobe);
+    request.mutable_params()->set_ef_search(setting.ef_search);
+    v1::SearchResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status status = stubs[worker]->Search(&context, request, &response);
+    if (!status.ok()) {
+      return absl::InternalError(absl::StrCat("Search failed: ", status.error_message()));
+    }
+    for (int i = 0; i < config.k; ++i) {
+      labels[i] = i < response.hits_size()
+                      ? config.layout.RowOf(response.hits(i).doc_id(), response.hits(i).ordinal())
+                      : -1;
+    }
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace quarry::bench

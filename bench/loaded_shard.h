@@ -6,13 +6,16 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench/bench_config.h"
 #include "bench/clustered_vectors.h"
 #include "bench/ingest.h"
+#include "bench/search_load.h"
+#include "bench/search_setting.h"
 #include "bench/shard_process.h"
-#include "quarry/v1/shard.pb.h"
+#include "quarry/v1/shard.grpc.pb.h"
 
 namespace quarry::bench {
 
@@ -31,6 +34,11 @@ ShardLaunchOptions LaunchOptionsFor(const BenchConfig& config, const std::string
 absl::StatusOr<LoadedShard> StartLoadedShard(const BenchConfig& config,
                                              const ShardLaunchOptions& launch,
                                              const VectorSet& vectors);
+
+// A search function for RunSearchLoad that asks the shard over gRPC with `setting`; worker i
+// uses stubs[i]. Hits map back to base rows through config.layout.
+SearchFunction ShardSearchFunction(const std::vector<std::unique_ptr<v1::Shard::Stub>>& stubs,
+                                   const BenchConfig& config, const SearchSetting& setting);
 
 }  // namespace quarry::bench
 

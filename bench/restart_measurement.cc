@@ -28,11 +28,38 @@ uint64_t DirectoryBytes(const std::string& path) {
   return bytes;
 }
 
+// What one start of an existing shard took.
+struct TimedStart {
+  double seconds = 0;  // spawn until SERVING
+  uint64_t chunks = 0;
+  uint64_t resident_bytes = 0;
+};
+
+// Starts the shard on its existing data, times it to SERVING, and stops it again (which
+// writes a fresh snapshot).
+absl::StatusOr<TimedStart> TimeStart(const ShardLaunchOptions& launch) {
+  absl::StatusOr<std::unique_ptr<ShardProcess>> shard = ShardProcess::Start(launch, kStartTimeout);
+  if (!shard.ok()) return shard.status();
+  absl::Status status = (*shard)->WaitUntilServing(kStartTimeout);
+  if (!status.ok()) return status;
+  TimedStart start;
+  start.seconds = Seconds(Clock::now() - (*shard)->started()).count();
+  absl::StatusOr<v1::StatsResponse> stats = (*shard)->Stats();
+  if (!stats.ok()) return stats.status();
+  start.chunks = stats->chunks();
+  start.resident_bytes = (*shard)->ResidentBytes().value_or(0);
+  ReportProgress(
+      absl::StrFormat("restart: SERVING after %.2fs with %d chunks", start.seconds, start.chunks));
+  status = (*shard)->Stop(kStopTimeout);
+  if (!status.ok()) return status;
+  return start;
+}
+
 }  // namespace
 
 absl::StatusOr<RestartMeasurement> MeasureRestart(const BenchConfig& config,
-                                                  const std::string& spec,
-                                                  const VectorSet& vectors) {
+                                                  const std::string& spec, const VectorSet& vectors,
+                                                  bool also_without_snapshot) {
   RestartMeasurement result;
   result.spec = spec;
   const ShardLaunchOptions launch =
@@ -53,19 +80,23 @@ absl::StatusOr<RestartMeasurement> MeasureRestart(const BenchConfig& config,
   result.disk_bytes = DirectoryBytes(launch.data_dir);
 
   ReportProgress("restart: starting the shard again");
-  absl::StatusOr<std::unique_ptr<ShardProcess>> shard = ShardProcess::Start(launch, kStartTimeout);
-  if (!shard.ok()) return shard.status();
-  absl::Status status = (*shard)->WaitUntilServing(kStartTimeout);
-  if (!status.ok()) return status;
-  result.restart_seconds = Seconds(Clock::now() - (*shard)->started()).count();
-  absl::StatusOr<v1::StatsResponse> stats = (*shard)->Stats();
-  if (!stats.ok()) return stats.status();
-  result.chunks_after = stats->chunks();
-  result.resident_bytes = (*shard)->ResidentBytes().value_or(0);
-  ReportProgress(absl::StrFormat("restart: SERVING after %.2fs with %d chunks",
-                                 result.restart_seconds, result.chunks_after));
-  status = (*shard)->Stop(kStopTimeout);
-  if (!status.ok()) return status;
+  absl::StatusOr<TimedStart> with_snapshot = TimeStart(launch);
+  if (!with_snapshot.ok()) return with_snapshot.status();
+  result.restart_seconds = with_snapshot->seconds;
+  result.chunks_after = with_snapshot->chunks;
+  result.resident_bytes = with_snapshot->resident_bytes;
+
+  if (also_without_snapshot) {
+    ReportProgress("restart: removing the index snapshot and starting the shard again");
+    std::error_code error;
+    std::filesystem::remove_all(std::filesystem::path(launch.data_dir) / "index", error);
+    if (error)
+      return absl::InternalError(absl::StrCat("cannot remove the snapshot: ", error.message()));
+    absl::StatusOr<TimedStart> without_snapshot = TimeStart(launch);
+    if (!without_snapshot.ok()) return without_snapshot.status();
+    result.restart_without_snapshot_seconds = without_snapshot->seconds;
+    result.chunks_after_without_snapshot = without_snapshot->chunks;
+  }
 
   std::error_code ignored;
   std::filesystem::remove_all(launch.data_dir, ignored);

@@ -51,6 +51,7 @@ struct BenchFlags {
   int chunks_per_document = 8;
   int text_bytes = 256;
   size_t train_min = 40000;
+  std::string ivf_spec = "IVF1024,Flat";
   std::vector<int> nprobes = {4, 16, 64};
   std::vector<int> ef_searches = {16, 64, 128};
   size_t restart_vectors = 1000000;
@@ -107,6 +108,7 @@ void AddFlags(CLI::App& app, BenchFlags& flags) {
                  "--vectors)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--ivf", flags.ivf_spec, "The IVF spec measured")->capture_default_str();
   app.add_option("--nprobe", flags.nprobes, "IVF settings to measure")
       ->delimiter(',')
       ->capture_default_str();
@@ -191,7 +193,7 @@ absl::Status Run(const BenchFlags& flags) {
   std::vector<SearchSetting> hnsw_settings;
   for (int ef : flags.ef_searches) hnsw_settings.push_back({.ef_search = ef});
   const std::vector<std::pair<std::string, std::vector<SearchSetting>>> plan = {
-      {"Flat", exact_only}, {"IVF1024,Flat", ivf_settings}, {"HNSW32", hnsw_settings}};
+      {"Flat", exact_only}, {flags.ivf_spec, ivf_settings}, {"HNSW32", hnsw_settings}};
 
   std::vector<SpecComparison> specs;
   for (const auto& [spec, settings] : plan) {

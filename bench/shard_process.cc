@@ -73,6 +73,10 @@ absl::StatusOr<std::unique_ptr<ShardProcess>> ShardProcess::Start(const ShardLau
                                    "--index",      options.index_spec,
                                    "--metric",     "ip",
                                    "--log-level",  "warn"};
+  if (options.shard_id >= 0) {
+    args.push_back("--shard-id");
+    args.push_back(absl::StrCat(options.shard_id));
+  }
   if (options.train_min > 0) {
     args.push_back("--train-min");
     args.push_back(absl::StrCat(options.train_min));

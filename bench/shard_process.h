@@ -31,6 +31,7 @@ struct ShardLaunchOptions {
   std::string index_spec;  // --index
   int dimension = 128;
   size_t train_min = 0;  // --train-min; 0 leaves the shard's default
+  int shard_id = -1;     // --shard-id, the shard's number in a cluster; -1 leaves it out
 };
 
 class ShardProcess {

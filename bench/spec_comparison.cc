@@ -29,33 +29,6 @@ std::string DataDirFor(const BenchConfig& config, const std::string& spec) {
   return absl::StrCat(config.run_dir, "/", absl::StrReplaceAll(spec, {{",", "_"}}));
 }
 
-// A search function that asks the shard; worker i uses stubs[i].
-SearchFunction ShardSearch(const std::vector<std::unique_ptr<v1::Shard::Stub>>& stubs,
-                           const BenchConfig& config, const SearchSetting& setting) {
-  return [&stubs, &config, setting](int worker, const float* query,
-                                    int64_t* labels) -> absl::Status {
-    v1::SearchRequest request;
-    request.mutable_vector()->Add(query, query + config.dimension);
-    request.set_k(config.k);
-    request.mutable_principal()->set_tenant(config.layout.tenant());
-    request.mutable_params()->set_nprobe(setting.nprobe);
-    request.mutable_params()->set_ef_search(setting.ef_search);
-    v1::SearchResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    grpc::Status status = stubs[worker]->Search(&context, request, &response);
-    if (!status.ok()) {
-      return absl::InternalError(absl::StrCat("Search failed: ", status.error_message()));
-    }
-    for (int i = 0; i < config.k; ++i) {
-      labels[i] = i < response.hits_size()
-                      ? config.layout.RowOf(response.hits(i).doc_id(), response.hits(i).ordinal())
-                      : -1;
-    }
-    return absl::OkStatus();
-  };
-}
-
 // QPS, recall@k and CPU cost of one search function under the closed-loop load.
 struct LoadFigures {
   double qps = 0;
@@ -110,8 +83,8 @@ absl::Status MeasureShard(const BenchConfig& config, const std::vector<SearchSet
   if (!stubs.ok()) return stubs.status();
   for (size_t i = 0; i < settings.size(); ++i) {
     absl::StatusOr<LoadFigures> figures = MeasureLoad(
-        config, queries, exact, ShardSearch(*stubs, config, settings[i]), shard->process.get(),
-        absl::StrCat(comparison.spec, " ", settings[i].Describe(), " shard"));
+        config, queries, exact, ShardSearchFunction(*stubs, config, settings[i]),
+        shard->process.get(), absl::StrCat(comparison.spec, " ", settings[i].Describe(), " shard"));
     if (!figures.ok()) return figures.status();
     comparison.settings[i].shard_qps = figures->qps;
     comparison.settings[i].shard_recall = figures->recall;
