@@ -10,6 +10,7 @@
 #include "services/answer/answer_server.h"
 #include "services/cli/config_file.h"
 #include "services/cli/security_flags.h"
+#include "services/cli/service_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -22,12 +23,9 @@ struct AnswerFlags {
   double llm_timeout_s = 120;
   double llm_idle_timeout_s = 30;
   double default_timeout_s = 120;
-  double drain_s = 10;
-  std::string port_file;
   runtime::TlsFiles tls;
   std::string api_keys_file;
-  std::string log_level = "info";
-  bool log_json = false;
+  ServiceFlags service;
 };
 
 std::chrono::milliseconds Millis(double seconds) {
@@ -42,7 +40,7 @@ std::string FromEnvironment(const char* name, const std::string& fallback) {
 
 int RunAnswer(AnswerFlags flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
-  absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
+  absl::Status logging = runtime::ConfigureLogging(flags.service.log_level, flags.service.log_json);
   auto log = runtime::Logger("answer");
   if (!logging.ok()) {
     log->error("{}", logging.message());
@@ -50,6 +48,7 @@ int RunAnswer(AnswerFlags flags, const std::string& configuration) {
   }
 
   answer::AnswerServerOptions& options = flags.server;
+  options.metrics_listen = flags.service.metrics_listen;
   if (absl::Status llm = ApplyLlmEnvironment(options); !llm.ok()) {
     log->error("{}", llm.message());
     return 2;
@@ -101,14 +100,14 @@ int RunAnswer(AnswerFlags flags, const std::string& configuration) {
     return absl::IsInvalidArgument(server.status()) ? 2 : 1;
   }
   log->info("listening on port {}", (*server)->port());
-  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << (*server)->port() << "\n";
+  WritePortFile(flags.service, (*server)->port());
 
   int signal_number;
   while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
     log->info("SIGHUP ignored: the answer service has nothing to reload");
   }
   log->info("received signal {}; draining", signal_number);
-  (*server)->Shutdown(Millis(flags.drain_s));
+  (*server)->Shutdown(flags.service.drain());
   log->info("stopped cleanly");
   return 0;
 }
@@ -174,20 +173,9 @@ void AddAnswerCommand(CLI::App& app, std::function<int()>* run) {
       ->add_option("--default-timeout", flags->default_timeout_s,
                    "Seconds a call may take when the caller sets no deadline")
       ->capture_default_str();
-  command
-      ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
-      ->capture_default_str();
-  command->add_option(
-      "--metrics-listen", server.metrics_listen,
-      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
-      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
-      "serves none");
-  command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddServiceOptions(command, &flags->service);
   AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
   AddApiKeysOption(command, &flags->api_keys_file);
-  command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
-      ->capture_default_str();
-  command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
   command->callback([flags, run, command] {
     *run = [flags, configuration = EffectiveConfiguration(*command)] {
       return RunAnswer(*flags, configuration);

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -12,6 +11,7 @@
 #include "services/cli/config_file.h"
 #include "services/cli/embedder_flags.h"
 #include "services/cli/security_flags.h"
+#include "services/cli/service_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 
@@ -29,14 +29,10 @@ struct RouterFlags {
   int eject_after_errors = 3;
   double eject_seconds = 2;
   double health_interval_s = 0.5;
-  double drain_s = 10;
   int max_message_mb = 64;
-  std::string port_file;
   runtime::TlsFiles tls;
   std::string api_keys_file;
-  std::string metrics_listen;
-  std::string log_level = "info";
-  bool log_json = false;
+  ServiceFlags service;
 };
 
 std::chrono::milliseconds Millis(double seconds) {
@@ -45,7 +41,7 @@ std::chrono::milliseconds Millis(double seconds) {
 
 int RunRouter(const RouterFlags& flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
-  absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
+  absl::Status logging = runtime::ConfigureLogging(flags.service.log_level, flags.service.log_json);
   auto log = runtime::Logger("router");
   if (!logging.ok()) {
     log->error("{}", logging.message());
@@ -100,15 +96,15 @@ int RunRouter(const RouterFlags& flags, const std::string& configuration) {
   options.tls = *std::move(tls);
   options.router.api_keys = *std::move(api_keys);
   options.max_message_bytes = flags.max_message_mb << 20;
-  options.metrics_listen = flags.metrics_listen;
-  options.drain = Millis(flags.drain_s);
+  options.metrics_listen = flags.service.metrics_listen;
+  options.drain = flags.service.drain();
   absl::StatusOr<std::unique_ptr<router::RouterServer>> server =
       router::RouterServer::Start(std::move(options));
   if (!server.ok()) {
     log->error("{}", server.status().message());
     return 1;
   }
-  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << (*server)->port() << "\n";
+  WritePortFile(flags.service, (*server)->port());
 
   int signal_number;
   while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
@@ -171,23 +167,12 @@ void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
       ->add_option("--health-interval", flags->health_interval_s,
                    "Seconds between health checks of every replica")
       ->capture_default_str();
-  command
-      ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
-      ->capture_default_str();
   command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  command->add_option(
-      "--metrics-listen", flags->metrics_listen,
-      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
-      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
-      "serves none");
-  command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddServiceOptions(command, &flags->service);
   AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
   AddApiKeysOption(command, &flags->api_keys_file);
-  command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
-      ->capture_default_str();
-  command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
   command->callback([flags, run, command] {
     *run = [flags, configuration = EffectiveConfiguration(*command)] {
       return RunRouter(*flags, configuration);

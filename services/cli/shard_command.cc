@@ -2,12 +2,12 @@
 
 #include <signal.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "services/cli/config_file.h"
 #include "services/cli/security_flags.h"
+#include "services/cli/service_flags.h"
 #include "services/runtime/log.h"
 #include "services/runtime/server.h"
 #include "shard/shard_server.h"
@@ -28,18 +28,14 @@ struct ShardFlags {
   int ef_search = 64;
   double snapshot_interval_s = 60;
   uint64_t snapshot_after_writes = 20000;
-  double drain_s = 10;
   int max_message_mb = 64;
-  std::string port_file;
   runtime::TlsFiles tls;
-  std::string metrics_listen;
-  std::string log_level = "info";
-  bool log_json = false;
+  ServiceFlags service;
 };
 
 int RunShard(const ShardFlags& flags, const std::string& configuration) {
   runtime::BlockTerminationSignals();
-  absl::Status logging = runtime::ConfigureLogging(flags.log_level, flags.log_json);
+  absl::Status logging = runtime::ConfigureLogging(flags.service.log_level, flags.service.log_json);
   auto log = runtime::Logger("shard");
   if (!logging.ok()) {
     log->error("{}", logging.message());
@@ -67,8 +63,8 @@ int RunShard(const ShardFlags& flags, const std::string& configuration) {
   options.listen = flags.listen;
   options.tls = *std::move(tls);
   options.max_message_bytes = flags.max_message_mb << 20;
-  options.metrics_listen = flags.metrics_listen;
-  options.drain = std::chrono::milliseconds(static_cast<int64_t>(flags.drain_s * 1000));
+  options.metrics_listen = flags.service.metrics_listen;
+  options.drain = flags.service.drain();
   options.shard.data_dir = flags.data_dir;
   options.shard.shard_id = flags.shard_id;
   options.shard.dimension = flags.dimension;
@@ -87,7 +83,7 @@ int RunShard(const ShardFlags& flags, const std::string& configuration) {
     log->error("{}", server.status().message());
     return 1;
   }
-  if (!flags.port_file.empty()) std::ofstream(flags.port_file) << (*server)->port() << "\n";
+  WritePortFile(flags.service, (*server)->port());
 
   int signal_number;
   while ((signal_number = runtime::WaitForSignal()) == SIGHUP) {
@@ -149,22 +145,11 @@ void AddShardCommand(CLI::App& app, std::function<int()>* run) {
       ->add_option("--snapshot-after-writes", flags->snapshot_after_writes,
                    "Snapshot once this many writes are not covered")
       ->capture_default_str();
-  command
-      ->add_option("--drain-seconds", flags->drain_s, "Grace period for calls in flight on SIGTERM")
-      ->capture_default_str();
   command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  command->add_option(
-      "--metrics-listen", flags->metrics_listen,
-      "Serve Prometheus metrics at /metrics on this host:port; default: the gRPC "
-      "port + 1000 on the same host (any free port when --listen has port 0); 'off' "
-      "serves none");
-  command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  AddServiceOptions(command, &flags->service);
   AddTlsOptions(command, &flags->tls, TlsUse::kServer);
-  command->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
-      ->capture_default_str();
-  command->add_flag("--log-json", flags->log_json, "Log one JSON object per line");
   command->callback([flags, run, command] {
     *run = [flags, configuration = EffectiveConfiguration(*command)] {
       return RunShard(*flags, configuration);
