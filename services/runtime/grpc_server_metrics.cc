@@ -97,13 +97,21 @@ grpc::experimental::Interceptor* GrpcServerMetrics::CreateServerInterceptor(Serv
 }
 
 GrpcMethodMetrics& GrpcServerMetrics::MethodMetrics(const char* path, ServerRpcInfo::Type type) {
+  const absl::string_view requested = path == nullptr ? "" : path;
+  {
+    // Every call after a method's first finds it here, with no descriptor lookup.
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = methods_.find(requested);
+    if (it != methods_.end()) return *it->second;
+  }
+
+  // Only methods the server knows get entries of their own, so callers cannot grow the map.
   std::string service;
   std::string method;
-  const bool known = KnownMethod(path == nullptr ? "" : path, service, method);
+  const bool known = KnownMethod(requested, service, method);
   if (!known) service = method = "unknown";
-  const std::string key = known ? path : "unknown";
   absl::MutexLock lock(&mu_);
-  std::unique_ptr<GrpcMethodMetrics>& entry = methods_[key];
+  std::unique_ptr<GrpcMethodMetrics>& entry = methods_[known ? requested : "unknown"];
   if (entry == nullptr) {
     entry = std::make_unique<GrpcMethodMetrics>();
     entry->labels = {
@@ -120,15 +128,17 @@ GrpcMethodMetrics& GrpcServerMetrics::MethodMetrics(const char* path, ServerRpcI
 void GrpcServerMetrics::Handled(GrpcMethodMetrics& method, int code, double seconds) {
   if (code < 0 || code > 16) code = 2;  // UNKNOWN
   method.handling_seconds->Observe(seconds);
-  prometheus::Counter* counter;
-  {
+  prometheus::Counter* counter = method.handled[code].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // The first call of this method to end with this code adds its series.
     absl::MutexLock lock(&mu_);
-    if (method.handled[code] == nullptr) {
+    counter = method.handled[code].load(std::memory_order_relaxed);
+    if (counter == nullptr) {
       prometheus::Labels labels = method.labels;
       labels["grpc_code"] = CodeName(code);
-      method.handled[code] = &handled_.Add(labels);
+      counter = &handled_.Add(labels);
+      method.handled[code].store(counter, std::memory_order_release);
     }
-    counter = method.handled[code];
   }
   counter->Increment();
 }

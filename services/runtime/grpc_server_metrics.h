@@ -19,6 +19,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -33,7 +34,7 @@ struct GrpcMethodMetrics {
   prometheus::Counter* started = nullptr;
   prometheus::Histogram* handling_seconds = nullptr;
   // By status code (0..16), added on first use.
-  prometheus::Counter* handled[17] = {};
+  std::atomic<prometheus::Counter*> handled[17] = {};
   prometheus::Labels labels;  // grpc_service, grpc_method, grpc_type
 };
 
