@@ -113,8 +113,10 @@ absl::StatusOr<PackedPrompt> PromptPacker::Pack(const text::Tokenizer& tokenizer
       return PromptTemplate::SourceBlock(citation, passage.title, passage.source, passage.doc_id,
                                          text);
     };
+    // Counting stops once a block is known not to fit, so the passages met after the budget is
+    // spent cost little.
     std::string block = block_of(candidate.text);
-    size_t tokens = tokenizer.Count(block);
+    size_t tokens = tokenizer.CountUpTo(block, room);
     absl::string_view text = candidate.text;
     bool truncated = false;
 
@@ -130,7 +132,7 @@ absl::StatusOr<PackedPrompt> PromptPacker::Pack(const text::Tokenizer& tokenizer
           const absl::string_view prefix =
               absl::StripTrailingAsciiWhitespace(candidate.text.substr(0, ends[middle - 1]));
           std::string cut_block = block_of(prefix);
-          const size_t cut_tokens = tokenizer.Count(cut_block);
+          const size_t cut_tokens = tokenizer.CountUpTo(cut_block, room);
           if (cut_tokens <= room) {
             block = std::move(cut_block);
             tokens = cut_tokens;
@@ -154,16 +156,9 @@ absl::StatusOr<PackedPrompt> PromptPacker::Pack(const text::Tokenizer& tokenizer
     packed.sources.push_back({candidate.passage, citation, tokens, truncated, std::string(text)});
   }
 
-  // The exact count of the whole prompt has the last word.
+  // The parts add up (see prompt_template.h), so the sum is the exact count of the whole prompt.
   packed.messages = BuildMessages(*template_, question, blocks);
-  packed.prompt_tokens = CountChatTokens(tokenizer, packed.messages);
-  while (packed.prompt_tokens > budget && !blocks.empty()) {
-    packed.dropped.push_back({packed.sources.back().passage, DropReason::kOverBudget, 0});
-    packed.sources.pop_back();
-    blocks.pop_back();
-    packed.messages = BuildMessages(*template_, question, blocks);
-    packed.prompt_tokens = CountChatTokens(tokenizer, packed.messages);
-  }
+  packed.prompt_tokens = used;
   return packed;
 }
 

@@ -7,8 +7,9 @@
 // sentence that fits when at least `min_cut_tokens` of room remain, and otherwise skipped so
 // that a later, shorter one may fit. Citation numbers follow the order passages are packed in.
 //
-// The count of the finished prompt is always taken again over the whole messages; should it
-// ever exceed the budget, passages come off the end until it does not.
+// Each block is counted once, and only as far as the room left: the template's parts add up
+// (see prompt_template.h), so the instruction and question with no sources plus the blocks is
+// the exact count of the finished prompt, which the tests check against counting it whole.
 //
 // Immutable; Pack may run on many threads at once.
 #ifndef QUARRY_SERVICES_ANSWER_PROMPT_PACKER_H_

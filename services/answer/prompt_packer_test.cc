@@ -198,19 +198,27 @@ TEST_F(PromptPackerTest, MmrPutsADifferentPassageBeforeASimilarOne) {
   EXPECT_EQ(packed->sources[2].passage, 1u);
 }
 
-// Random words of English and Chinese, with digits, punctuation and line breaks.
+// Random words of English and Chinese, with digits, punctuation and line breaks, and the
+// characters most likely to make a token span two parts of the prompt: slashes and closing
+// brackets (which pre-split joins to following line breaks), Unicode white space, emoji and
+// ill-formed UTF-8.
 std::string RandomText(std::mt19937& random, int words) {
   static const std::vector<std::string> kWords = {
-      "the",    "vacuum", "index", "table",  "lock",     "replica",   "shard",
-      "token",  "budget", "数据",  "备份",   "索引",     "恢复",      "服务器",
-      "查询",   "2024",   "42",    "x86_64", "don't",    "C++",       "née",
-      "façade", "—",      "(see",  "below)", "/usr/lib", "\"quoted\""};
+      "the",      "vacuum",   "index",      "table",  "lock", "replica",
+      "shard",    "token",    "budget",     "数据",   "备份", "索引",
+      "恢复",     "服务器",   "查询",       "2024",   "42",   "x86_64",
+      "don't",    "C++",      "née",        "façade", "—",    "(see",
+      "below)",   "/usr/lib", "\"quoted\"", "/",      ")",    "]",
+      "\u3000",   "\u00a0",   "\u2028",     "\r\n",   "🙂", "👨‍👩‍👧",
+      "\xFF\xE4", "1234567",  "'s",         "、",     "\t",   "[1]"};
   static const std::vector<std::string> kEnds = {". ", "。", "! ", "? ", "\n", "\n\n", ", ", " "};
   std::string text;
   for (int i = 0; i < words; ++i) {
     text += kWords[random() % kWords.size()];
     text += (random() % 6 == 0) ? kEnds[random() % kEnds.size()] : " ";
   }
+  // End on any word, not only on white space.
+  if (words > 0 && random() % 2 == 0) text += kWords[random() % kWords.size()];
   return text;
 }
 
@@ -220,7 +228,7 @@ TEST(PromptPackerProperty, NeverExceedsTheBudgetForEitherEncoding) {
     ASSERT_NE(tokenizer, nullptr);
     std::mt19937 random(20240611);
     PromptTemplate prompt_template;
-    for (int trial = 0; trial < 300; ++trial) {
+    for (int trial = 0; trial < 500; ++trial) {
       const std::string question = RandomText(random, 1 + random() % 30);
       std::vector<Passage> passages;
       const int count = random() % 25;

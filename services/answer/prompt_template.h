@@ -11,9 +11,10 @@
 //
 //           Question: <question>
 //
-// Every part of the user message but the last ends in a line break and the next starts with a
-// character that is not white space, so no token spans two parts: the tokens of the message
-// are the sum of the tokens of its parts, which is what lets the packer count each passage once.
+// Every part of the user message but the last ends in a line break and the next starts with
+// "[" or "Question:"; the encodings' pre-split patterns carry a line break on only into white
+// space or "/", so no token spans two parts: the tokens of the message are the sum of the tokens
+// of its parts, which is what lets the packer count each passage once.
 //
 // Immutable; thread-safe.
 #ifndef QUARRY_SERVICES_ANSWER_PROMPT_TEMPLATE_H_

@@ -9,20 +9,18 @@
 namespace quarry::answer {
 namespace {
 
+// A merge of the two sorted sets without branches on the comparisons, which on hashes are
+// unpredictable: MMR takes this over every pair of candidates.
 size_t IntersectionSize(const ShingleSet& a, const ShingleSet& b) {
   size_t common = 0;
-  auto i = a.begin();
-  auto j = b.begin();
-  while (i != a.end() && j != b.end()) {
-    if (*i < *j) {
-      ++i;
-    } else if (*j < *i) {
-      ++j;
-    } else {
-      ++common;
-      ++i;
-      ++j;
-    }
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    const uint64_t x = a[i];
+    const uint64_t y = b[j];
+    common += x == y;
+    i += x <= y;
+    j += y <= x;
   }
   return common;
 }

@@ -88,7 +88,7 @@ PieceSplitter::PieceSplitter(std::unique_ptr<CompiledPattern> pattern)
 PieceSplitter::~PieceSplitter() = default;
 
 absl::Status PieceSplitter::Split(absl::string_view text,
-                                  absl::FunctionRef<void(absl::string_view piece)> on_piece) const {
+                                  absl::FunctionRef<bool(absl::string_view piece)> on_piece) const {
   thread_local ThreadMatchState state;
   if (!state.ok()) return absl::ResourceExhaustedError("cannot allocate PCRE2 match state");
 
@@ -111,7 +111,7 @@ absl::Status PieceSplitter::Split(absl::string_view text,
       while (offset < text.size() && (static_cast<uint8_t>(text[offset]) & 0xC0) == 0x80) ++offset;
       continue;
     }
-    on_piece(text.substr(match[0], match[1] - match[0]));
+    if (!on_piece(text.substr(match[0], match[1] - match[0]))) break;
     offset = match[1];
   }
   return absl::OkStatus();

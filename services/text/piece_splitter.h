@@ -29,12 +29,12 @@ class PieceSplitter {
   PieceSplitter(const PieceSplitter&) = delete;
   PieceSplitter& operator=(const PieceSplitter&) = delete;
 
-  // Calls `on_piece` with each match of the pattern in `text`, in order; each piece is a view
-  // into `text`. INTERNAL if PCRE2 fails to match (it runs out of its JIT stack, say); the pieces
-  // before the failure have been passed on.
+  // Calls `on_piece` with each match of the pattern in `text`, in order, until it returns false;
+  // each piece is a view into `text`. INTERNAL if PCRE2 fails to match (it runs out of its JIT
+  // stack, say); the pieces before the failure have been passed on.
   // REQUIRES: `text` is well-formed UTF-8 (the JIT does not check it).
   absl::Status Split(absl::string_view text,
-                     absl::FunctionRef<void(absl::string_view piece)> on_piece) const;
+                     absl::FunctionRef<bool(absl::string_view piece)> on_piece) const;
 
  private:
   struct CompiledPattern;

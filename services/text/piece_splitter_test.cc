@@ -15,8 +15,10 @@ using ::testing::ElementsAre;
 
 std::vector<std::string> Pieces(const PieceSplitter& splitter, absl::string_view text) {
   std::vector<std::string> pieces;
-  absl::Status split =
-      splitter.Split(text, [&](absl::string_view piece) { pieces.emplace_back(piece); });
+  absl::Status split = splitter.Split(text, [&](absl::string_view piece) {
+    pieces.emplace_back(piece);
+    return true;
+  });
   EXPECT_TRUE(split.ok()) << split;
   return pieces;
 }
@@ -63,6 +65,17 @@ TEST(PieceSplitter, CoversLongRunsWithoutFailing) {
 
   const std::string letters(4 << 20, 'a');
   EXPECT_THAT(Pieces(*splitter, letters), ElementsAre(letters));
+}
+
+TEST(PieceSplitter, StopsWhenTheCallerHasEnough) {
+  std::unique_ptr<PieceSplitter> splitter = SplitterFor("cl100k_base");
+  std::vector<std::string> pieces;
+  absl::Status split = splitter->Split("one two three four", [&](absl::string_view piece) {
+    pieces.emplace_back(piece);
+    return pieces.size() < 2;
+  });
+  EXPECT_TRUE(split.ok()) << split;
+  EXPECT_THAT(pieces, ElementsAre("one", " two"));
 }
 
 TEST(PieceSplitter, RejectsAPatternThatDoesNotCompile) {

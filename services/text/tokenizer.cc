@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 #include <utility>
 
@@ -51,18 +52,31 @@ Tokenizer::Tokenizer(const Encoding& encoding, std::unique_ptr<RankTable> ranks,
 
 std::vector<uint32_t> Tokenizer::Encode(absl::string_view text) const {
   std::vector<uint32_t> ids;
-  ids.reserve(text.size() / 4 + 1);
-  if (WellFormedUtf8Prefix(text) == text.size()) {
-    EncodeWellFormed(text, &ids);
-  } else {
-    EncodeWellFormed(ReplaceIllFormedUtf8(text), &ids);
-  }
+  EncodeUpTo(text, std::numeric_limits<size_t>::max(), &ids);
   return ids;
 }
 
 size_t Tokenizer::Count(absl::string_view text) const { return Encode(text).size(); }
 
-void Tokenizer::EncodeWellFormed(absl::string_view text, std::vector<uint32_t>* ids) const {
+size_t Tokenizer::CountUpTo(absl::string_view text, size_t limit) const {
+  if (limit == std::numeric_limits<size_t>::max()) return Count(text);
+  std::vector<uint32_t> ids;
+  EncodeUpTo(text, limit, &ids);
+  return std::min(ids.size(), limit + 1);
+}
+
+void Tokenizer::EncodeUpTo(absl::string_view text, size_t max_ids,
+                           std::vector<uint32_t>* ids) const {
+  ids->reserve(std::min(text.size() / 4, max_ids) + 1);
+  if (WellFormedUtf8Prefix(text) == text.size()) {
+    EncodeWellFormed(text, max_ids, ids);
+  } else {
+    EncodeWellFormed(ReplaceIllFormedUtf8(text), max_ids, ids);
+  }
+}
+
+void Tokenizer::EncodeWellFormed(absl::string_view text, size_t max_ids,
+                                 std::vector<uint32_t>* ids) const {
   PieceCachePool::Lease lease = cache_pool_.Borrow();
   PieceCache* const cache = lease.cache();
   size_t split_bytes = 0;
@@ -72,7 +86,7 @@ void Tokenizer::EncodeWellFormed(absl::string_view text, std::vector<uint32_t>* 
       absl::Span<const uint32_t> cached = cache->Find(piece);
       if (!cached.empty()) {
         ids->insert(ids->end(), cached.begin(), cached.end());
-        return;
+        return ids->size() <= max_ids;
       }
     }
 
@@ -86,13 +100,15 @@ void Tokenizer::EncodeWellFormed(absl::string_view text, std::vector<uint32_t>* 
     if (cache != nullptr) {
       cache->Insert(piece, absl::MakeConstSpan(*ids).subspan(first_id));
     }
+    return ids->size() <= max_ids;
   });
   if (!split.ok()) {
     // Not expected with the encodings' patterns. Should it happen, every byte of the text still
     // gets a token, by merging what is left as one piece, and the divergence is logged.
     runtime::Logger("tokenizer")
         ->error("{}; merging the rest of the text as one piece", split.message());
-    if (split_bytes < text.size()) BytePairEncode(text.substr(split_bytes), *ranks_, ids);
+    if (split_bytes < text.size() && ids->size() <= max_ids)
+      BytePairEncode(text.substr(split_bytes), *ranks_, ids);
   }
 }
 

@@ -58,6 +58,10 @@ class Tokenizer {
   // How many tokens Encode(text) returns.
   size_t Count(absl::string_view text) const;
 
+  // As Count(text) when that is at most `limit`, else `limit` + 1. Work stops soon after the
+  // limit is passed, so asking whether a long text fits in a small room is cheap.
+  size_t CountUpTo(absl::string_view text, size_t limit) const;
+
   // The bytes of the tokens `ids`, concatenated. They are not always well-formed UTF-8: a
   // character may be split across tokens, and so across a cut in `ids`. INVALID_ARGUMENT names
   // the first id that is not an ordinary token of this encoding.
@@ -70,8 +74,12 @@ class Tokenizer {
   Tokenizer(const Encoding& encoding, std::unique_ptr<RankTable> ranks,
             std::unique_ptr<PieceSplitter> splitter);
 
-  // Appends the ids of `text`. REQUIRES: `text` is well-formed UTF-8.
-  void EncodeWellFormed(absl::string_view text, std::vector<uint32_t>* ids) const;
+  // Appends the ids of `text`, stopping after the piece that takes `ids` past `max_ids`.
+  // REQUIRES: `text` is well-formed UTF-8.
+  void EncodeWellFormed(absl::string_view text, size_t max_ids, std::vector<uint32_t>* ids) const;
+
+  // Encode(text) as far as EncodeWellFormed goes with `max_ids`.
+  void EncodeUpTo(absl::string_view text, size_t max_ids, std::vector<uint32_t>* ids) const;
 
   const Encoding& encoding_;
   const std::unique_ptr<RankTable> ranks_;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,6 +112,23 @@ TEST_F(TokenizerTest, EncodesIllFormedUtf8AsReplacementCharacters) {
   EXPECT_EQ(cl100k_->Count("\xC0\x80\xED\xA0\x80\xF5"), cl100k_->Count("\xEF\xBF\xBD\xEF\xBF\xBD"
                                                                        "\xEF\xBF\xBD\xEF\xBF\xBD"
                                                                        "\xEF\xBF\xBD\xEF\xBF\xBD"));
+}
+
+TEST_F(TokenizerTest, CountsUpToALimit) {
+  const std::string text =
+      "<p class=\"x\">SELECT * FROM t;</p>\r\n  你好 👨‍👩‍👧 it's 3.14\t\n abc\xFF\xE4\xBD "
+      "def "
+      "supercalifragilisticexpialidocious";
+  for (const Tokenizer* tokenizer : {cl100k_, o200k_}) {
+    const size_t count = tokenizer->Count(text);
+    ASSERT_GT(count, 20u);
+    for (size_t limit = 0; limit <= count + 2; ++limit) {
+      EXPECT_EQ(tokenizer->CountUpTo(text, limit), std::min(count, limit + 1))
+          << tokenizer->encoding_name() << " limit " << limit;
+    }
+    EXPECT_EQ(tokenizer->CountUpTo(text, std::numeric_limits<size_t>::max()), count);
+    EXPECT_EQ(tokenizer->CountUpTo("", 0), 0u);
+  }
 }
 
 TEST_F(TokenizerTest, DecodesBackToTheText) {
