@@ -116,7 +116,8 @@ TEST_F(TokenizerTest, EncodesIllFormedUtf8AsReplacementCharacters) {
 
 TEST_F(TokenizerTest, CountsUpToALimit) {
   const std::string text =
-      "<p class=\"x\">SELECT * FROM t;</p>\r\n  你好 👨‍👩‍👧 it's 3.14\t\n abc\xFF\xE4\xBD "
+      "<p class=\"x\">SELECT * FROM t;</p>\r\n  你好 👨‍👩‍👧 it's 3.14\t\n "
+      "abc\xFF\xE4\xBD "
       "def "
       "supercalifragilisticexpialidocious";
   for (const Tokenizer* tokenizer : {cl100k_, o200k_}) {
