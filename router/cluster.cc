@@ -108,31 +108,42 @@ void Cluster::CheckHealth() {
       replicas.insert(replicas.end(), group.replicas.begin(), group.replicas.end());
     }
   }
-  // All checks run at once so one dead replica does not delay the others.
+  // All checks run at once so one dead replica does not delay the others. They go through a
+  // completion queue of this round's own rather than the callback API, whose polling threads
+  // would otherwise stay in the process and wake on every search it serves.
   struct Check {
+    Replica* replica = nullptr;
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::health::v1::HealthCheckResponse>> reader;
   };
+  grpc::CompletionQueue queue;
   std::vector<std::unique_ptr<Check>> checks(replicas.size());
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  size_t remaining = replicas.size();
   for (size_t i = 0; i < replicas.size(); ++i) {
-    checks[i] = std::make_unique<Check>();
-    checks[i]->context.set_deadline(std::chrono::system_clock::now() + options_.health_timeout);
-    Replica* replica = replicas[i].get();
-    Check* check = checks[i].get();
-    replica->health_stub().async()->Check(
-        &check->context, &check->request, &check->response, [&, replica, check](grpc::Status s) {
-          replica->SetServing(s.ok() && check->response.status() ==
-                                            grpc::health::v1::HealthCheckResponse::SERVING);
-          std::lock_guard lock(done_mu);
-          if (--remaining == 0) done_cv.notify_all();
-        });
+    Check* check = (checks[i] = std::make_unique<Check>()).get();
+    check->replica = replicas[i].get();
+    check->context.set_deadline(std::chrono::system_clock::now() + options_.health_timeout);
+    check->reader =
+        check->replica->health_stub().PrepareAsyncCheck(&check->context, check->request, &queue);
+    check->reader->StartCall();
+    check->reader->Finish(&check->response, &check->status, check);
   }
-  std::unique_lock lock(done_mu);
-  done_cv.wait(lock, [&] { return remaining == 0; });
+  for (size_t answered = 0; answered < checks.size(); ++answered) {
+    void* tag;
+    bool ok;
+    if (!queue.Next(&tag, &ok)) break;
+    Check* check = static_cast<Check*>(tag);
+    check->replica->SetServing(check->status.ok() &&
+                               check->response.status() ==
+                                   grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  queue.Shutdown();
+  void* tag;
+  bool ok;
+  while (queue.Next(&tag, &ok)) {
+  }
 }
 
 void Cluster::LearnLimits() {

@@ -74,7 +74,7 @@ void RouterServer::AwaitReadiness() {
   constexpr auto kPoll = std::chrono::milliseconds(20);
   while (!stopping_ && !cluster_.limits()) std::this_thread::sleep_for(kPoll);
   if (stopping_) return;
-  runtime::SetServing(*server_.server, true);
+  runtime::SetServing(server_, true);
   ready_ = true;
   auto log = runtime::Logger("router");
   log->info("router serving");
@@ -102,7 +102,7 @@ void RouterServer::Stop() {
   stopping_ = true;
   if (readiness_.joinable()) readiness_.join();
   ready_ = false;
-  if (server_.server) runtime::DrainAndShutdown(*server_.server, service_.gate(), options_.drain);
+  if (server_.server) runtime::DrainAndShutdown(server_, service_.gate(), options_.drain);
 }
 
 }  // namespace quarry::router

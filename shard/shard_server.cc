@@ -67,7 +67,7 @@ void ShardServer::Open() {
   absl::MutexLock lock(&mu_);
   shard_ = *std::move(opened);
   service_.SetShard(shard_.get());
-  runtime::SetServing(*server_.server, true);
+  runtime::SetServing(server_, true);
   ready_ = true;
   log->info("shard {} serving", options_.shard.shard_id);
 }
@@ -75,7 +75,7 @@ void ShardServer::Open() {
 absl::Status ShardServer::Stop() {
   stopped_ = true;
   if (!server_.server) return absl::OkStatus();  // never started
-  runtime::DrainAndShutdown(*server_.server, service_.gate(), options_.drain);
+  runtime::DrainAndShutdown(server_, service_.gate(), options_.drain);
   opener_.join();
   ready_ = false;
 

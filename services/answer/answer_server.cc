@@ -66,8 +66,8 @@ absl::StatusOr<std::unique_ptr<AnswerServer>> AnswerServer::Start(AnswerServerOp
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(server_options, {server->service_.get()});
   if (!running.ok()) return running.status();
-  server->server_ = std::move(running->server);
-  server->port_ = running->port;
+  server->server_ = *std::move(running);
+  server->port_ = server->server_.port;
   absl::Status metrics =
       server->metrics_.ServeBesideGrpc(o.metrics_listen, o.listen, server->port_);
   if (!metrics.ok()) return metrics;
@@ -95,7 +95,7 @@ void AnswerServer::WatchRouter() {
     if (stopping_) break;
     if (router_up != serving) {
       serving = router_up;
-      runtime::SetServing(*server_, serving);
+      runtime::SetServing(server_, serving);
       if (serving) {
         log->info("serving: router {} is SERVING", options_.router);
       } else {
@@ -116,7 +116,7 @@ void AnswerServer::Shutdown(std::chrono::milliseconds grace) {
     stopping_ = true;
   }
   if (watcher_.joinable()) watcher_.join();
-  if (server_ != nullptr) runtime::DrainAndShutdown(*server_, service_->gate(), grace);
+  if (server_.server != nullptr) runtime::DrainAndShutdown(server_, service_->gate(), grace);
 }
 
 }  // namespace quarry::answer

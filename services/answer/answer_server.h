@@ -29,6 +29,7 @@
 #include "services/answer/model_registry.h"
 #include "services/answer/prompt_template.h"
 #include "services/runtime/metrics_endpoint.h"
+#include "services/runtime/server.h"
 #include "services/runtime/tls.h"
 
 namespace quarry::answer {
@@ -91,7 +92,7 @@ class AnswerServer {
   std::unique_ptr<PromptTemplate> template_;
   std::unique_ptr<ChatCompletionClient> llm_;
   std::unique_ptr<AnswerService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  runtime::RunningServer server_;
   int port_ = 0;
 
   absl::Mutex mu_;

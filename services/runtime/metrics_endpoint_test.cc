@@ -111,7 +111,7 @@ TEST(GrpcServerMetrics, CountsKnownMethodsByNameAndUnknownOnesTogether) {
   options.metrics = &metrics;
   absl::StatusOr<RunningServer> running = StartGrpcServer(options, {});
   ASSERT_TRUE(running.ok()) << running.status();
-  SetServing(*running->server, true);
+  SetServing(*running, true);
   ASSERT_TRUE(metrics.Serve("127.0.0.1:0").ok());
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", running->port),
                                      grpc::InsecureChannelCredentials());

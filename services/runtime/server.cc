@@ -1,7 +1,6 @@
 #include "services/runtime/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
@@ -11,10 +10,12 @@ namespace quarry::runtime {
 
 absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
                                               const std::vector<grpc::Service*>& services) {
-  grpc::EnableDefaultHealthCheckService(true);
+  // The health service is this project's own (see health_service.h), not gRPC's built-in one.
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   RunningServer running;
+  running.health = std::make_unique<HealthService>();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(
       options.listen, options.credentials ? options.credentials : grpc::InsecureServerCredentials(),
@@ -25,6 +26,7 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   // share its connections; a port in use must instead be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  builder.RegisterService(running.health.get());
   if (options.metrics != nullptr) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     creators.push_back(options.metrics->GrpcInterceptor());
@@ -37,15 +39,10 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
         absl::StrCat("cannot listen on '", options.listen,
                      "': the address is malformed, in use, or not local to this host"));
   }
-  SetServing(*running.server, false);
   return running;
 }
 
-void SetServing(grpc::Server& server, bool serving) {
-  if (grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService()) {
-    health->SetServingStatus(serving);
-  }
-}
+void SetServing(RunningServer& server, bool serving) { server.health->SetServing(serving); }
 
 namespace {
 
@@ -73,15 +70,15 @@ int WaitForSignal() {
   return signal_number;
 }
 
-void DrainAndShutdown(grpc::Server& server, CallGate& gate, std::chrono::milliseconds grace) {
+void DrainAndShutdown(RunningServer& server, CallGate& gate, std::chrono::milliseconds grace) {
   SetServing(server, false);
   gate.Close();
   if (!gate.WaitIdle(grace)) {
     Logger("server")->warn("calls still running after the {}ms grace period are cancelled",
                            grace.count());
   }
-  server.Shutdown(std::chrono::system_clock::now());
-  server.Wait();
+  server.server->Shutdown(std::chrono::system_clock::now());
+  server.server->Wait();
 }
 
 }  // namespace quarry::runtime

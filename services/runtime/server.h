@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/runtime/call_gate.h"
+#include "services/runtime/health_service.h"
 #include "services/runtime/metrics_endpoint.h"
 
 namespace quarry::runtime {
@@ -30,8 +31,9 @@ struct GrpcServerOptions {
   MetricsEndpoint* metrics = nullptr;
 };
 
-// A started gRPC server and the port it bound.
+// A started gRPC server, the port it bound and its health service.
 struct RunningServer {
+  std::unique_ptr<HealthService> health;  // declared first: the server uses it until destroyed
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 };
@@ -42,8 +44,8 @@ struct RunningServer {
 absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
                                               const std::vector<grpc::Service*>& services);
 
-// Sets the health of every service on `server`, and of the server as a whole ("").
-void SetServing(grpc::Server& server, bool serving);
+// Sets the health of the server as a whole ("").
+void SetServing(RunningServer& server, bool serving);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and in every thread it starts
 // afterwards. Call first thing in main(), before any thread exists.
@@ -55,7 +57,7 @@ int WaitForSignal();
 
 // Marks the server NOT_SERVING, closes `gate` to new calls, waits up to `grace` for the calls in
 // flight to finish, then shuts the server down, cancelling whatever still runs.
-void DrainAndShutdown(grpc::Server& server, CallGate& gate, std::chrono::milliseconds grace);
+void DrainAndShutdown(RunningServer& server, CallGate& gate, std::chrono::milliseconds grace);
 
 }  // namespace quarry::runtime
 
