@@ -4,16 +4,21 @@
 // latency); if it has not answered within the shard's hedge delay (a high quantile of its
 // recent latency) ask another and take whichever answers first; when a replica fails with an
 // error that another replica might not have, retry on one not yet tried while time remains.
-// At the deadline every call still running is cancelled, and FanOutSearch returns only once
+// At the deadline every call still running is cancelled, and the answers are given only once
 // all of them have finished, so no call outlives the request.
 #ifndef QUARRY_ROUTER_FANOUT_SEARCH_H_
 #define QUARRY_ROUTER_FANOUT_SEARCH_H_
 
+#include <grpcpp/alarm.h>
+
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "quarry/v1/shard.pb.h"
 #include "router/cluster.h"
+#include "router/completion_tag.h"
 
 namespace quarry::router {
 
@@ -38,7 +43,58 @@ struct ShardAnswer {
 // The hedge delay of a shard now.
 std::chrono::microseconds HedgeDelay(const ShardGroup& group, const HedgeOptions& options);
 
-// Sends `request` to every shard of `cluster` and returns their answers, by shard.
+// One search across the shards, driven by the events of a completion queue (see
+// completion_tag.h): the calls to the shards, and a timer for the next hedge or the deadline.
+// Every event must be handed to its tag by the thread that drains the queue.
+class FanOut {
+ public:
+  using Done = std::function<void(std::vector<ShardAnswer> answers)>;
+
+  // `request` must outlive the FanOut. `done` runs once, on the queue's thread, with the
+  // answers by shard, when every shard has answered or given up and every call and timer has
+  // been handed back; it may destroy the FanOut.
+  // REQUIRES: `deadline` is in the future or has just passed.
+  FanOut(const Cluster& cluster, const v1::SearchRequest& request,
+         std::chrono::system_clock::time_point deadline, const HedgeOptions& options,
+         grpc::CompletionQueue* queue, Done done);
+  ~FanOut();
+
+  FanOut(const FanOut&) = delete;
+  FanOut& operator=(const FanOut&) = delete;
+
+  // Sends the first calls.
+  void Start();
+
+ private:
+  struct Attempt;
+  struct ShardCall;
+  struct Timer;
+
+  // Starts, hedges, retries or cancels what each shard needs now, sets the timer for the next
+  // thing due, and reports the answers once everything is back.
+  void Step();
+  bool Advance(size_t shard, std::chrono::steady_clock::time_point now, bool expired,
+               std::chrono::steady_clock::time_point& wake);
+  void StartAttempt(size_t shard, std::shared_ptr<Replica> replica);
+  void Complete(Attempt* attempt);
+  void TimerFired();
+  std::vector<ShardAnswer> Answers();
+  static std::shared_ptr<Replica> PickReplica(const ShardCall& call);
+
+  const v1::SearchRequest& request_;
+  const std::chrono::system_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point steady_deadline_;
+  grpc::CompletionQueue* const queue_;
+  Done done_;
+  std::vector<ShardCall> shards_;
+  std::unique_ptr<Timer> timer_;
+  int in_flight_ = 0;
+  bool settled_ = false;  // every shard answered, gave up or ran out of time
+  bool reported_ = false;
+};
+
+// Sends `request` to every shard of `cluster` and returns their answers, by shard, driving the
+// calls from the calling thread through a completion queue of its own.
 // REQUIRES: `deadline` is in the future or has just passed.
 std::vector<ShardAnswer> FanOutSearch(const Cluster& cluster, const v1::SearchRequest& request,
                                       std::chrono::system_clock::time_point deadline,
