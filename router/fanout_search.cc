@@ -114,10 +114,15 @@ FanOut::~FanOut() = default;
 
 void FanOut::Start() { Step(); }
 
+void FanOut::Cancel() {
+  cancelled_ = true;
+  Step();
+}
+
 void FanOut::Step() {
   if (reported_) return;
   const Clock::time_point now = Clock::now();
-  const bool expired = now >= steady_deadline_;
+  const bool expired = cancelled_ || now >= steady_deadline_;
   bool pending = false;
   Clock::time_point wake = steady_deadline_;
   for (size_t i = 0; i < shards_.size(); ++i) pending |= Advance(i, now, expired, wake);
@@ -244,26 +249,6 @@ std::vector<ShardAnswer> FanOut::Answers() {
     } else {
       answer.error = call.last_error;
     }
-  }
-  return answers;
-}
-
-std::vector<ShardAnswer> FanOutSearch(const Cluster& cluster, const v1::SearchRequest& request,
-                                      std::chrono::system_clock::time_point deadline,
-                                      const HedgeOptions& options) {
-  grpc::CompletionQueue queue;
-  std::vector<ShardAnswer> answers;
-  bool done = false;
-  FanOut fan_out(cluster, request, deadline, options, &queue, [&](std::vector<ShardAnswer> result) {
-    answers = std::move(result);
-    done = true;
-  });
-  fan_out.Start();
-  void* tag;
-  bool ok;
-  while (!done && queue.Next(&tag, &ok)) static_cast<CompletionTag*>(tag)->OnComplete(ok);
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
   }
   return answers;
 }

@@ -65,6 +65,10 @@ class FanOut {
   // Sends the first calls.
   void Start();
 
+  // Gives up at once, as if the deadline had come: calls still out are cancelled (the caller
+  // has gone away, say). The answers are still given, once the calls are back.
+  void Cancel();
+
  private:
   struct Attempt;
   struct ShardCall;
@@ -89,16 +93,10 @@ class FanOut {
   std::vector<ShardCall> shards_;
   std::unique_ptr<Timer> timer_;
   int in_flight_ = 0;
+  bool cancelled_ = false;
   bool settled_ = false;  // every shard answered, gave up or ran out of time
   bool reported_ = false;
 };
-
-// Sends `request` to every shard of `cluster` and returns their answers, by shard, driving the
-// calls from the calling thread through a completion queue of its own.
-// REQUIRES: `deadline` is in the future or has just passed.
-std::vector<ShardAnswer> FanOutSearch(const Cluster& cluster, const v1::SearchRequest& request,
-                                      std::chrono::system_clock::time_point deadline,
-                                      const HedgeOptions& options);
 
 }  // namespace quarry::router
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "router/completion_tag.h"
 
 namespace quarry::router {
 namespace {
@@ -15,22 +16,75 @@ bool RejectsTheWrite(grpc::StatusCode code) {
          code == grpc::StatusCode::FAILED_PRECONDITION;
 }
 
-struct ReplicaCall {
-  std::shared_ptr<Replica> replica;
-  grpc::ClientContext context;
-  v1::UpsertResponse upsert;
-  v1::DeleteResponse remove;
-  std::chrono::steady_clock::time_point started;
-};
-
 struct WriteState {
   std::shared_ptr<const ShardWrite> write;
   std::mutex mu;
   std::condition_variable changed;
-  std::vector<std::unique_ptr<ReplicaCall>> calls;
   ShardWriteResult result;  // guarded by mu
   size_t finished = 0;      // guarded by mu
   grpc::Status rejection;   // guarded by mu
+};
+
+// One replica's share of a write; it deletes itself when the call comes back.
+class ReplicaCall final : public CompletionTag {
+ public:
+  ReplicaCall(std::shared_ptr<WriteState> state, std::shared_ptr<Replica> replica,
+              std::chrono::system_clock::time_point deadline)
+      : state_(std::move(state)), replica_(std::move(replica)) {
+    context_.set_deadline(deadline);
+  }
+
+  void Start(grpc::CompletionQueue* queue) {
+    started_ = std::chrono::steady_clock::now();
+    replica_->CallStarted();
+    const ShardWrite& write = *state_->write;
+    if (write.upsert) {
+      upsert_reader_ = replica_->stub().PrepareAsyncUpsert(&context_, *write.upsert, queue);
+      upsert_reader_->StartCall();
+      upsert_reader_->Finish(&upsert_, &status_, this);
+    } else {
+      delete_reader_ = replica_->stub().PrepareAsyncDelete(&context_, *write.remove, queue);
+      delete_reader_->StartCall();
+      delete_reader_->Finish(&remove_, &status_, this);
+    }
+  }
+
+  void OnComplete(bool) override {
+    replica_->CallFinished(status_, std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::steady_clock::now() - started_));
+    if (!status_.ok() && !RejectsTheWrite(status_.error_code())) {
+      replica_->MarkMissed(state_->write, status_.error_message());
+    }
+    {
+      std::lock_guard lock(state_->mu);
+      ++state_->finished;
+      ShardWriteResult& result = state_->result;
+      if (status_.ok()) {
+        if (result.acked.empty()) {
+          result.upsert = upsert_;
+          result.remove = remove_;
+        }
+        result.acked.push_back(replica_->address());
+      } else {
+        result.failed.push_back(
+            absl::StrCat(replica_->address(), " (", status_.error_message(), ")"));
+        if (RejectsTheWrite(status_.error_code())) state_->rejection = status_;
+      }
+      state_->changed.notify_all();
+    }
+    delete this;
+  }
+
+ private:
+  const std::shared_ptr<WriteState> state_;
+  const std::shared_ptr<Replica> replica_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::UpsertResponse>> upsert_reader_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::DeleteResponse>> delete_reader_;
+  v1::UpsertResponse upsert_;
+  v1::DeleteResponse remove_;
+  grpc::Status status_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace
@@ -42,7 +96,8 @@ size_t WriteQuorum(size_t replicas, uint32_t requested) {
 
 ShardWriteResult WriteToShard(const ShardGroup& group, std::shared_ptr<const ShardWrite> write,
                               uint32_t requested_quorum,
-                              std::chrono::system_clock::time_point deadline) {
+                              std::chrono::system_clock::time_point deadline,
+                              grpc::CompletionQueue* queue) {
   auto state = std::make_shared<WriteState>();
   state->write = write;
   const size_t needed = WriteQuorum(group.replicas.size(), requested_quorum);
@@ -54,44 +109,8 @@ ShardWriteResult WriteToShard(const ShardGroup& group, std::shared_ptr<const Sha
       state->result.failed.push_back(replica->address() + " (stale; write queued)");
       continue;
     }
-    auto call = std::make_unique<ReplicaCall>();
-    call->replica = replica;
-    call->context.set_deadline(deadline);
-    call->started = std::chrono::steady_clock::now();
-    ReplicaCall* raw = call.get();
-    {
-      std::lock_guard lock(state->mu);
-      state->calls.push_back(std::move(call));
-    }
     ++sent;
-    replica->CallStarted();
-    auto done = [state, raw](grpc::Status status) {
-      raw->replica->CallFinished(status, std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::steady_clock::now() - raw->started));
-      if (!status.ok() && !RejectsTheWrite(status.error_code())) {
-        raw->replica->MarkMissed(state->write, status.error_message());
-      }
-      std::lock_guard lock(state->mu);
-      ++state->finished;
-      ShardWriteResult& result = state->result;
-      if (status.ok()) {
-        if (result.acked.empty()) {
-          result.upsert = raw->upsert;
-          result.remove = raw->remove;
-        }
-        result.acked.push_back(raw->replica->address());
-      } else {
-        result.failed.push_back(
-            absl::StrCat(raw->replica->address(), " (", status.error_message(), ")"));
-        if (RejectsTheWrite(status.error_code())) state->rejection = status;
-      }
-      state->changed.notify_all();
-    };
-    if (write->upsert) {
-      replica->stub().async()->Upsert(&raw->context, &*write->upsert, &raw->upsert, done);
-    } else {
-      replica->stub().async()->Delete(&raw->context, &*write->remove, &raw->remove, done);
-    }
+    (new ReplicaCall(state, replica, deadline))->Start(queue);
   }
 
   // Answer as soon as a quorum acknowledged; the rest finish on their own.

@@ -31,9 +31,12 @@ struct ShardWriteResult {
 // majority when `requested` is 0.
 size_t WriteQuorum(size_t replicas, uint32_t requested);
 
+// The calls are made on `queue`, whose events a CompletionTag loop hands on (see
+// completion_tag.h); they may finish after this returns.
 ShardWriteResult WriteToShard(const ShardGroup& group, std::shared_ptr<const ShardWrite> write,
                               uint32_t requested_quorum,
-                              std::chrono::system_clock::time_point deadline);
+                              std::chrono::system_clock::time_point deadline,
+                              grpc::CompletionQueue* queue);
 
 }  // namespace quarry::router
 

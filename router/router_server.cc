@@ -1,7 +1,10 @@
 #include "router/router_server.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "router/completion_tag.h"
+#include "router/search_call.h"
 #include "services/runtime/log.h"
 
 namespace quarry::router {
@@ -15,11 +18,21 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(RouterServerOp
   grpc_options.max_send_message_bytes = server->options_.max_message_bytes;
   grpc_options.credentials = server->options_.tls.ServerCredentials();
   grpc_options.metrics = &server->metrics_;
+  grpc_options.completion_queues = std::max(1, server->options_.event_loops);
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(grpc_options, {&server->service_});
   if (!running.ok()) return running.status();
   server->server_ = *std::move(running);
   server->port_ = server->server_.port;
+  server->service_.UseWriteQueue(server->server_.queues.front().get());
+  for (const auto& queue : server->server_.queues) {
+    server->event_loops_.emplace_back([raw = server.get(), queue = queue.get()] {
+      // A few requests wait at once, so that a burst does not queue for the next to be asked.
+      constexpr int kWaitingSearches = 8;
+      for (int i = 0; i < kWaitingSearches; ++i) SearchCall::Await(&raw->service_, queue);
+      RunCompletionLoop(*queue);
+    });
+  }
 
   absl::Status metrics = server->metrics_.ServeBesideGrpc(server->options_.metrics_listen,
                                                           server->options_.listen, server->port_);
@@ -103,6 +116,13 @@ void RouterServer::Stop() {
   if (readiness_.joinable()) readiness_.join();
   ready_ = false;
   if (server_.server) runtime::DrainAndShutdown(server_, service_.gate(), options_.drain);
+  // The server's shutdown cancelled the searches still running; they answer as soon as their
+  // shard calls are back (a text query still being embedded takes until the embedding is done).
+  while (!service_.gate().WaitIdle(std::chrono::seconds(1))) {
+  }
+  // Then the loops finish what is still out (late replicated writes, say) and end.
+  for (const auto& queue : server_.queues) queue->Shutdown();
+  for (std::thread& loop : event_loops_) loop.join();
 }
 
 }  // namespace quarry::router

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,6 +46,9 @@ struct RouterServerOptions {
   runtime::TlsConfig tls;
   // Where /metrics is served: "" for the gRPC port + 1000, "off" for nowhere, or host:port.
   std::string metrics_listen;
+  // Event-loop threads serving searches and completing replicated writes, each draining a
+  // completion queue of its own (see completion_tag.h).
+  int event_loops = 1;
 };
 
 class RouterServer {
@@ -81,6 +85,7 @@ class RouterServer {
   Cluster cluster_;
   RouterService service_;
   runtime::RunningServer server_;
+  std::vector<std::thread> event_loops_;
   int port_ = 0;
   std::thread readiness_;
   std::atomic<bool> ready_{false};

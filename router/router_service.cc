@@ -21,6 +21,8 @@ const grpc::Status kDraining(grpc::StatusCode::UNAVAILABLE,
                              "the router is shutting down; retry on another router");
 const grpc::Status kNoShardsYet(grpc::StatusCode::UNAVAILABLE,
                                 "the router has not reached any shard yet; retry shortly");
+const grpc::Status kStarting(grpc::StatusCode::UNAVAILABLE,
+                             "the router is still starting; retry shortly");
 
 // Used for a backup when the caller sets no deadline: copying a large shard takes a while.
 constexpr std::chrono::hours kDefaultBackupTimeout{1};
@@ -120,6 +122,8 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
   if (grpc::Status allowed = CheckAccess(*context, tenants); !allowed.ok()) return allowed;
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
+  grpc::CompletionQueue* const queue = write_queue_.load();
+  if (queue == nullptr) return kStarting;
 
   // Chunks sent without vectors are embedded from their text.
   v1::UpsertRequest upsert;
@@ -165,10 +169,10 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
     auto write = std::make_shared<ShardWrite>();
     write->upsert.emplace();
     for (int i : documents) *write->upsert->add_documents() = upsert.documents(i);
-    pending[shard] =
-        std::async(std::launch::async, [this, shard = shard, write, request, deadline] {
-          return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline);
-        });
+    pending[shard] = std::async(std::launch::async, [this, shard = shard, write, request, deadline,
+                                                     queue] {
+      return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline, queue);
+    });
   }
   std::map<uint32_t, ShardWriteResult> results;
   for (auto& [shard, future] : pending) results[shard] = future.get();
@@ -195,6 +199,8 @@ grpc::Status RouterService::Delete(grpc::ServerContext* context,
   }
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
+  grpc::CompletionQueue* const queue = write_queue_.load();
+  if (queue == nullptr) return kStarting;
   v1::DeleteRequest all;
   all.set_tenant(request->tenant());
   *all.mutable_doc_ids() = request->doc_ids();
@@ -212,10 +218,10 @@ grpc::Status RouterService::Delete(grpc::ServerContext* context,
     write->remove.emplace();
     write->remove->set_tenant(request->tenant());
     for (const std::string& id : ids) write->remove->add_doc_ids(id);
-    pending[shard] =
-        std::async(std::launch::async, [this, shard = shard, write, request, deadline] {
-          return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline);
-        });
+    pending[shard] = std::async(std::launch::async, [this, shard = shard, write, request, deadline,
+                                                     queue] {
+      return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline, queue);
+    });
   }
   std::map<uint32_t, ShardWriteResult> results;
   for (auto& [shard, future] : pending) results[shard] = future.get();
@@ -232,50 +238,50 @@ grpc::Status RouterService::Delete(grpc::ServerContext* context,
   return WriteFailure(results);
 }
 
-grpc::Status RouterService::Search(grpc::ServerContext* context,
-                                   const v1::RouterSearchRequest* request,
-                                   v1::RouterSearchResponse* response) {
-  runtime::CallGate::Pass pass(gate_);
-  if (!pass.admitted()) return kDraining;
-  if (grpc::Status allowed = CheckAccess(*context, {request->principal().tenant()});
-      !allowed.ok()) {
+grpc::Status RouterService::PrepareSearch(const grpc::ServerContext& context,
+                                          const v1::RouterSearchRequest& request,
+                                          v1::SearchRequest* shard_request,
+                                          std::chrono::system_clock::time_point* deadline) {
+  if (grpc::Status allowed = CheckAccess(context, {request.principal().tenant()}); !allowed.ok()) {
     return allowed;
   }
   std::optional<shard::RequestLimits> limits = cluster_->limits();
   if (!limits) return kNoShardsYet;
 
-  v1::SearchRequest shard_request;
-  if (!request->vector().empty() && !request->text().empty()) {
+  if (!request.vector().empty() && !request.text().empty()) {
     return Invalid("give either vector or text, not both");
   }
-  if (!request->vector().empty()) {
-    *shard_request.mutable_vector() = request->vector();
-  } else if (!request->text().empty()) {
+  if (!request.vector().empty()) {
+    *shard_request->mutable_vector() = request.vector();
+  } else if (!request.text().empty()) {
     absl::StatusOr<embed::Embedder*> embedder = GetEmbedder(limits->dimension);
     if (!embedder.ok()) return runtime::ToGrpcStatus(embedder.status());
-    absl::StatusOr<std::vector<std::vector<float>>> vectors = (*embedder)->Embed({request->text()});
+    absl::StatusOr<std::vector<std::vector<float>>> vectors = (*embedder)->Embed({request.text()});
     if (!vectors.ok()) return runtime::ToGrpcStatus(vectors.status());
-    shard_request.mutable_vector()->Assign((*vectors)[0].begin(), (*vectors)[0].end());
+    shard_request->mutable_vector()->Assign((*vectors)[0].begin(), (*vectors)[0].end());
   } else {
     return Invalid("the request has neither a vector nor text");
   }
-  shard_request.set_k(request->k());
-  *shard_request.mutable_principal() = request->principal();
-  *shard_request.mutable_filter() = request->filter();
-  *shard_request.mutable_params() = request->params();
-  shard_request.set_include_text(request->include_text());
-  shard_request.set_include_metadata(request->include_metadata());
-  absl::Status valid = shard::ValidateSearch(shard_request, *limits);
+  shard_request->set_k(request.k());
+  *shard_request->mutable_principal() = request.principal();
+  *shard_request->mutable_filter() = request.filter();
+  *shard_request->mutable_params() = request.params();
+  shard_request->set_include_text(request.include_text());
+  shard_request->set_include_metadata(request.include_metadata());
+  absl::Status valid = shard::ValidateSearch(*shard_request, *limits);
   if (!valid.ok()) return runtime::ToGrpcStatus(valid);
 
-  const auto deadline = Deadline(*context) - options_.merge_margin;
-  if (deadline <= std::chrono::system_clock::now()) {
+  *deadline = Deadline(context) - options_.merge_margin;
+  if (*deadline <= std::chrono::system_clock::now()) {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         "the deadline leaves no time to ask the shards");
   }
-  std::vector<ShardAnswer> answers =
-      FanOutSearch(*cluster_, shard_request, deadline, options_.hedge);
+  return grpc::Status::OK;
+}
 
+grpc::Status RouterService::ConcludeSearch(std::vector<ShardAnswer> answers,
+                                           const v1::RouterSearchRequest& request,
+                                           v1::RouterSearchResponse* response) {
   std::vector<std::vector<v1::Hit>> hits;
   v1::Coverage* coverage = response->mutable_coverage();
   coverage->set_shards_total(answers.size());
@@ -306,14 +312,14 @@ grpc::Status RouterService::Search(grpc::ServerContext* context,
           all_timed_out ? grpc::StatusCode::DEADLINE_EXCEEDED : grpc::StatusCode::UNAVAILABLE,
           absl::StrCat("no shard answered: ", detail));
     }
-    if (request->require_full_coverage()) {
+    if (request.require_full_coverage()) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           absl::StrCat("full coverage was required: ", detail));
     }
     response->set_partial(true);
     if (options_.metrics != nullptr) options_.metrics->PartialResult();
   }
-  for (v1::Hit& hit : MergeTopK(std::move(hits), request->k(), request->max_hits_per_document())) {
+  for (v1::Hit& hit : MergeTopK(std::move(hits), request.k(), request.max_hits_per_document())) {
     *response->add_hits() = std::move(hit);
   }
   return grpc::Status::OK;

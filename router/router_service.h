@@ -5,6 +5,7 @@
 #ifndef QUARRY_ROUTER_ROUTER_SERVICE_H_
 #define QUARRY_ROUTER_ROUTER_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -38,20 +39,41 @@ struct RouterOptions {
 using EmbedderFactory =
     std::function<absl::StatusOr<std::unique_ptr<embed::Embedder>>(int dimension)>;
 
-class RouterService final : public v1::Router::Service {
+// Search is served asynchronously: a SearchCall (search_call.h) takes each request from an
+// event-loop queue, and calls PrepareSearch, a FanOut and ConcludeSearch. The other methods are
+// synchronous.
+class RouterService final : public v1::Router::WithAsyncMethod_Search<v1::Router::Service> {
  public:
   // `cluster` must outlive the service. The embedder is made once the shards' dimension is
   // known.
   RouterService(Cluster* cluster, EmbedderFactory embedder_factory, const RouterOptions& options);
 
   runtime::CallGate& gate() { return gate_; }
+  const RouterOptions& options() const { return options_; }
+  const Cluster& cluster() const { return *cluster_; }
+
+  // The queue whose event loop completes replicated writes; until it is set, writes are refused
+  // as UNAVAILABLE. Not owned; it must outlive the service's calls.
+  void UseWriteQueue(grpc::CompletionQueue* queue) { write_queue_.store(queue); }
+
+  // The checks and the shard request of a search: the caller's access, the request against the
+  // shards' limits, the query vector (text is embedded here, which may block on an embedding
+  // service), and the deadline of the shard calls, the merge margin kept back.
+  grpc::Status PrepareSearch(const grpc::ServerContext& context,
+                             const v1::RouterSearchRequest& request,
+                             v1::SearchRequest* shard_request,
+                             std::chrono::system_clock::time_point* deadline);
+
+  // The answer to a search from the shards' answers: coverage, partial or failed, and the
+  // merged top-k. Records the shard metrics.
+  grpc::Status ConcludeSearch(std::vector<ShardAnswer> answers,
+                              const v1::RouterSearchRequest& request,
+                              v1::RouterSearchResponse* response);
 
   grpc::Status Ingest(grpc::ServerContext* context, const v1::IngestRequest* request,
                       v1::IngestResponse* response) override;
   grpc::Status Delete(grpc::ServerContext* context, const v1::RouterDeleteRequest* request,
                       v1::RouterDeleteResponse* response) override;
-  grpc::Status Search(grpc::ServerContext* context, const v1::RouterSearchRequest* request,
-                      v1::RouterSearchResponse* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
   grpc::Status GetDocumentVersions(grpc::ServerContext* context,
@@ -79,6 +101,7 @@ class RouterService final : public v1::Router::Service {
   std::unique_ptr<embed::Embedder> embedder_;  // guarded by embedder_mu_
   const RouterOptions options_;
   runtime::CallGate gate_;
+  std::atomic<grpc::CompletionQueue*> write_queue_{nullptr};
 };
 
 }  // namespace quarry::router

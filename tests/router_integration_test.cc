@@ -289,6 +289,47 @@ TEST(Router, AnExhaustedDeadlineIsDeadlineExceededPromptlyWithNoCallLeft) {
       grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
+TEST(Router, ACallerThatGoesAwayLeavesNoShardCallRunning) {
+  TestCluster cluster(2, 1, kDim);
+  ASSERT_TRUE(cluster.Start().ok());
+  ASSERT_TRUE(Ingest(cluster.router(), Documents(0, 20, 1)).ok());
+
+  cluster.replica(0, 0).Pause();
+  cluster.replica(1, 0).Pause();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // until every thread stopped
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::RouterSearchResponse response;
+  grpc::Status status;
+  std::thread caller(
+      [&] { status = cluster.router().router().Search(&context, Query(1, 5), &response); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  context.TryCancel();
+  caller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+
+  // The router cancels its calls to the (still stopped) shards rather than waiting out the
+  // caller's minute.
+  auto outstanding = [&] {
+    grpc::ClientContext status_context;
+    v1::GetStatusResponse router_status;
+    status_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    EXPECT_TRUE(cluster.router().router().GetStatus(&status_context, {}, &router_status).ok());
+    uint64_t calls = 0;
+    for (const v1::ShardStatus& shard : router_status.shards()) {
+      for (const v1::ReplicaStatus& replica : shard.replicas()) calls += replica.outstanding();
+    }
+    return calls;
+  };
+  const auto give_up = Clock::now() + std::chrono::seconds(5);
+  while (outstanding() > 0 && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(outstanding(), 0u);
+  cluster.replica(0, 0).Resume();
+  cluster.replica(1, 0).Resume();
+}
+
 TEST(Router, EmbedsTextWithTheHashEmbedder) {
   TestCluster cluster(2, 1, kDim);
   ASSERT_TRUE(cluster.Start().ok());

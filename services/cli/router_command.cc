@@ -30,6 +30,7 @@ struct RouterFlags {
   double eject_seconds = 2;
   double health_interval_s = 0.5;
   int max_message_mb = 64;
+  int event_loops = 1;
   runtime::TlsFiles tls;
   std::string api_keys_file;
   ServiceFlags service;
@@ -98,6 +99,7 @@ int RunRouter(const RouterFlags& flags, const std::string& configuration) {
   options.max_message_bytes = flags.max_message_mb << 20;
   options.metrics_listen = flags.service.metrics_listen;
   options.drain = flags.service.drain();
+  options.event_loops = flags.event_loops;
   absl::StatusOr<std::unique_ptr<router::RouterServer>> server =
       router::RouterServer::Start(std::move(options));
   if (!server.ok()) {
@@ -170,6 +172,12 @@ void AddRouterCommand(CLI::App& app, std::function<int()>* run) {
   command->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message, MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  command
+      ->add_option("--event-loops", flags->event_loops,
+                   "Threads that serve searches, each on a completion queue of its own; one "
+                   "serves thousands of searches a second, and each more adds a core's worth")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   AddServiceOptions(command, &flags->service);
   AddTlsOptions(command, &flags->tls, TlsUse::kServerAndClient);
   AddApiKeysOption(command, &flags->api_keys_file);

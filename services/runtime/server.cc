@@ -33,6 +33,9 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
     builder.experimental().SetInterceptorCreators(std::move(creators));
   }
 
+  for (int i = 0; i < options.completion_queues; ++i) {
+    running.queues.push_back(builder.AddCompletionQueue());
+  }
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {
     return absl::UnavailableError(

@@ -29,6 +29,9 @@ struct GrpcServerOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   // Records the gRPC server metrics of every call when set; not owned, must outlive the server.
   MetricsEndpoint* metrics = nullptr;
+  // Completion queues made for the asynchronous methods of the services; their owner drains
+  // them, and shuts them down after the server.
+  int completion_queues = 0;
 };
 
 // A started gRPC server, the port it bound and its health service.
@@ -36,6 +39,7 @@ struct RunningServer {
   std::unique_ptr<HealthService> health;  // declared first: the server uses it until destroyed
   std::unique_ptr<grpc::Server> server;
   int port = 0;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;  // see completion_queues
 };
 
 // Builds and starts a server for `services` (not owned; they must outlive the server) with
