@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(RouterServerOp
   grpc_options.max_send_message_bytes = server->options_.max_message_bytes;
   grpc_options.credentials = server->options_.tls.ServerCredentials();
   grpc_options.metrics = &server->metrics_;
+  grpc_options.health_services = {v1::Router::service_full_name()};
   grpc_options.completion_queues = std::max(1, server->options_.event_loops);
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(grpc_options, {&server->service_});

@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<ShardServer>> ShardServer::Start(const ShardServe
   grpc_options.max_send_message_bytes = options.max_message_bytes;
   grpc_options.credentials = options.tls.ServerCredentials();
   grpc_options.metrics = &server->metrics_;
+  grpc_options.health_services = {v1::Shard::service_full_name()};
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(grpc_options, {&server->service_});
   if (!running.ok()) return running.status();

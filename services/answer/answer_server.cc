@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<AnswerServer>> AnswerServer::Start(AnswerServerOp
   server_options.max_send_message_bytes = o.max_message_bytes;
   server_options.credentials = o.tls.ServerCredentials();
   server_options.metrics = &server->metrics_;
+  server_options.health_services = {v1::Answer::service_full_name()};
   absl::StatusOr<runtime::RunningServer> running =
       runtime::StartGrpcServer(server_options, {server->service_.get()});
   if (!running.ok()) return running.status();

@@ -1,6 +1,8 @@
 #include "services/runtime/health_service.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 
@@ -14,6 +16,8 @@ constexpr absl::Duration kWatchPoll = absl::Milliseconds(100);
 
 }  // namespace
 
+HealthService::HealthService(std::vector<std::string> services) : services_(std::move(services)) {}
+
 void HealthService::SetServing(bool serving) {
   absl::MutexLock lock(&mu_);
   if (serving_ == serving) return;
@@ -22,7 +26,10 @@ void HealthService::SetServing(bool serving) {
 }
 
 HealthCheckResponse::ServingStatus HealthService::StatusOf(const std::string& service) const {
-  if (!service.empty()) return HealthCheckResponse::SERVICE_UNKNOWN;
+  if (!service.empty() &&
+      std::find(services_.begin(), services_.end(), service) == services_.end()) {
+    return HealthCheckResponse::SERVICE_UNKNOWN;
+  }
   return serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
 }
 
@@ -33,7 +40,7 @@ grpc::Status HealthService::Check(grpc::ServerContext*,
   const HealthCheckResponse::ServingStatus status = StatusOf(request->service());
   if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        "unknown service \"" + request->service() + "\"; only \"\" is known");
+                        "unknown service \"" + request->service() + "\"");
   }
   response->set_status(status);
   return grpc::Status::OK;

@@ -7,8 +7,9 @@
 // docs/router.md). This one answers Check from the status last set, and streams Watch: the
 // status at once, then every change, until the caller goes away or the server shuts down.
 //
-// Only the server as a whole ("") has a status; any other service name is unknown: Check
-// answers NOT_FOUND and Watch sends SERVICE_UNKNOWN, as the protocol asks.
+// The server as a whole ("") and the services it was told of share one status; any other
+// service name is unknown: Check answers NOT_FOUND and Watch sends SERVICE_UNKNOWN, as the
+// protocol asks.
 //
 // Thread-safe.
 #ifndef QUARRY_SERVICES_RUNTIME_HEALTH_SERVICE_H_
@@ -17,6 +18,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -25,8 +28,9 @@ namespace quarry::runtime {
 
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
-  // NOT_SERVING until SetServing(true).
-  HealthService() = default;
+  // Answers for "" and for `services` (full names, as "quarry.v1.Router"); NOT_SERVING until
+  // SetServing(true).
+  explicit HealthService(std::vector<std::string> services = {});
 
   void SetServing(bool serving);
 
@@ -41,6 +45,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
   grpc::health::v1::HealthCheckResponse::ServingStatus StatusOf(const std::string& service) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const std::vector<std::string> services_;
   mutable absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by every change, for Watch

@@ -18,7 +18,9 @@ using grpc::health::v1::HealthCheckResponse;
 class HealthServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<RunningServer> running = StartGrpcServer({}, {});
+    GrpcServerOptions options;
+    options.health_services = {"quarry.v1.Example"};
+    absl::StatusOr<RunningServer> running = StartGrpcServer(options, {});
     ASSERT_TRUE(running.ok()) << running.status();
     server_ = *std::move(running);
     stub_ = Health::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server_.port),
@@ -49,6 +51,15 @@ TEST_F(HealthServiceTest, ChecksFollowTheStatusSet) {
   SetServing(server_, false);
   ASSERT_TRUE(Check("", &response).ok());
   EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+}
+
+TEST_F(HealthServiceTest, AServiceOfTheServerSharesItsStatus) {
+  HealthCheckResponse response;
+  ASSERT_TRUE(Check("quarry.v1.Example", &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  SetServing(server_, true);
+  ASSERT_TRUE(Check("quarry.v1.Example", &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
 }
 
 TEST_F(HealthServiceTest, AnUnknownServiceIsNotFound) {

@@ -15,7 +15,7 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   RunningServer running;
-  running.health = std::make_unique<HealthService>();
+  running.health = std::make_unique<HealthService>(options.health_services);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(
       options.listen, options.credentials ? options.credentials : grpc::InsecureServerCredentials(),

@@ -32,6 +32,9 @@ struct GrpcServerOptions {
   // Completion queues made for the asynchronous methods of the services; their owner drains
   // them, and shuts them down after the server.
   int completion_queues = 0;
+  // Service names the health service answers for besides "" (full names, as
+  // "quarry.v1.Router").
+  std::vector<std::string> health_services;
 };
 
 // A started gRPC server, the port it bound and its health service.
