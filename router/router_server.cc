@@ -118,8 +118,9 @@ void RouterServer::Stop() {
   ready_ = false;
   if (server_.server) runtime::DrainAndShutdown(server_, service_.gate(), options_.drain);
   // The server's shutdown cancelled the searches still running; they answer as soon as their
-  // shard calls are back (a text query still being embedded takes until the embedding is done).
-  while (!service_.gate().WaitIdle(std::chrono::seconds(1))) {
+  // shard calls are back (a text query still being embedded takes until the embedding is done),
+  // and those waiting for a request are handed back. The queues may close once none is left.
+  while (!service_.search_calls().WaitIdle(std::chrono::seconds(1))) {
   }
   // Then the loops finish what is still out (late replicated writes, say) and end.
   for (const auto& queue : server_.queues) queue->Shutdown();

@@ -49,6 +49,8 @@ class RouterService final : public v1::Router::WithAsyncMethod_Search<v1::Router
   RouterService(Cluster* cluster, EmbedderFactory embedder_factory, const RouterOptions& options);
 
   runtime::CallGate& gate() { return gate_; }
+  // Counts the SearchCalls that exist, waiting for a request or serving one; never closed.
+  runtime::CallGate& search_calls() { return search_calls_; }
   const RouterOptions& options() const { return options_; }
   const Cluster& cluster() const { return *cluster_; }
 
@@ -101,6 +103,7 @@ class RouterService final : public v1::Router::WithAsyncMethod_Search<v1::Router
   std::unique_ptr<embed::Embedder> embedder_;  // guarded by embedder_mu_
   const RouterOptions options_;
   runtime::CallGate gate_;
+  runtime::CallGate search_calls_;
   std::atomic<grpc::CompletionQueue*> write_queue_{nullptr};
 };
 

@@ -16,7 +16,7 @@ void SearchCall::Await(RouterService* service, grpc::ServerCompletionQueue* queu
 }
 
 SearchCall::SearchCall(RouterService* service, grpc::ServerCompletionQueue* queue)
-    : service_(service), queue_(queue) {
+    : service_(service), queue_(queue), alive_(service->search_calls()) {
   call_over_.owner = this;
   context_.AsyncNotifyWhenDone(&call_over_);  // delivered only if a request arrives
   service_->RequestSearch(&context_, &request_, &writer_, queue_, queue_, this);
@@ -29,7 +29,6 @@ void SearchCall::OnComplete(bool ok) {
         delete this;
         return;
       }
-      Await(service_, queue_);
       Begin();
       return;
     case Stage::kEmbedding:
@@ -58,9 +57,10 @@ void SearchCall::DeleteWhenDone() {
 void SearchCall::Begin() {
   pass_.emplace(service_->gate());
   if (!pass_->admitted()) {
-    Answer(kDraining);
+    Answer(kDraining);  // and no other request is waited for: the router is stopping
     return;
   }
+  Await(service_, queue_);
   if (request_.text().empty()) {
     Search(service_->PrepareSearch(context_, request_, &shard_request_, &deadline_));
     return;

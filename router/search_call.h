@@ -56,6 +56,7 @@ class SearchCall final : public CompletionTag {
 
   RouterService* const service_;
   grpc::ServerCompletionQueue* const queue_;
+  const runtime::CallGate::Pass alive_;  // in service_->search_calls()
   Stage stage_ = Stage::kWaiting;
   grpc::ServerContext context_;
   v1::RouterSearchRequest request_;
