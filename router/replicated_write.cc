@@ -16,6 +16,8 @@ bool RejectsTheWrite(grpc::StatusCode code) {
          code == grpc::StatusCode::FAILED_PRECONDITION;
 }
 
+}  // namespace
+
 struct WriteState {
   std::shared_ptr<const ShardWrite> write;
   std::mutex mu;
@@ -24,6 +26,8 @@ struct WriteState {
   size_t finished = 0;      // guarded by mu
   grpc::Status rejection;   // guarded by mu
 };
+
+namespace {
 
 // One replica's share of a write; it deletes itself when the call comes back.
 class ReplicaCall final : public CompletionTag {
@@ -94,42 +98,50 @@ size_t WriteQuorum(size_t replicas, uint32_t requested) {
   return std::min<size_t>(requested, replicas);
 }
 
-ShardWriteResult WriteToShard(const ShardGroup& group, std::shared_ptr<const ShardWrite> write,
-                              uint32_t requested_quorum,
-                              std::chrono::system_clock::time_point deadline,
-                              grpc::CompletionQueue* queue) {
-  auto state = std::make_shared<WriteState>();
-  state->write = write;
-  const size_t needed = WriteQuorum(group.replicas.size(), requested_quorum);
-  size_t sent = 0;
+PendingShardWrite::~PendingShardWrite() = default;
+PendingShardWrite::PendingShardWrite(PendingShardWrite&&) noexcept = default;
+PendingShardWrite& PendingShardWrite::operator=(PendingShardWrite&&) noexcept = default;
 
+PendingShardWrite StartShardWrite(const ShardGroup& group, std::shared_ptr<const ShardWrite> write,
+                                  uint32_t requested_quorum,
+                                  std::chrono::system_clock::time_point deadline,
+                                  grpc::CompletionQueue* queue) {
+  PendingShardWrite pending;
+  pending.state_ = std::make_shared<WriteState>();
+  pending.state_->write = write;
+  pending.needed_ = WriteQuorum(group.replicas.size(), requested_quorum);
+  pending.deadline_ = deadline;
   for (const std::shared_ptr<Replica>& replica : group.replicas) {
+    pending.addresses_.push_back(replica->address());
     if (replica->QueueIfStale(write)) {
-      std::lock_guard lock(state->mu);
-      state->result.failed.push_back(replica->address() + " (stale; write queued)");
+      std::lock_guard lock(pending.state_->mu);
+      pending.state_->result.failed.push_back(replica->address() + " (stale; write queued)");
       continue;
     }
-    ++sent;
-    (new ReplicaCall(state, replica, deadline))->Start(queue);
+    ++pending.sent_;
+    (new ReplicaCall(pending.state_, replica, deadline))->Start(queue);
   }
+  return pending;
+}
 
+ShardWriteResult PendingShardWrite::Wait() {
   // Answer as soon as a quorum acknowledged; the rest finish on their own.
-  std::unique_lock lock(state->mu);
-  state->changed.wait_until(lock, deadline, [&] {
-    return state->result.acked.size() >= needed || state->finished == sent;
+  std::unique_lock lock(state_->mu);
+  state_->changed.wait_until(lock, deadline_, [&] {
+    return state_->result.acked.size() >= needed_ || state_->finished == sent_;
   });
-  ShardWriteResult result = state->result;
-  result.quorum = result.acked.size() >= needed;
+  ShardWriteResult result = state_->result;
+  result.quorum = result.acked.size() >= needed_;
   if (!result.quorum) {
-    if (!state->rejection.ok()) {
-      result.code = state->rejection.error_code();
-      result.error = state->rejection.error_message();
+    if (!state_->rejection.ok()) {
+      result.code = state_->rejection.error_code();
+      result.error = state_->rejection.error_message();
     } else {
-      result.code = state->finished == sent ? grpc::StatusCode::UNAVAILABLE
-                                            : grpc::StatusCode::DEADLINE_EXCEEDED;
-      result.error = absl::StrCat(result.acked.size(), " of ", group.replicas.size(),
-                                  " replicas acknowledged, ", needed,
-                                  " needed; failed: ", absl::StrJoin(result.failed, ", "));
+      result.code = state_->finished == sent_ ? grpc::StatusCode::UNAVAILABLE
+                                              : grpc::StatusCode::DEADLINE_EXCEEDED;
+      result.error =
+          absl::StrCat(result.acked.size(), " of ", addresses_.size(), " replicas acknowledged, ",
+                       needed_, " needed; failed: ", absl::StrJoin(result.failed, ", "));
     }
   }
   return result;

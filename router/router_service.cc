@@ -1,6 +1,5 @@
 #include "router/router_service.h"
 
-#include <future>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -164,18 +163,16 @@ grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::Inges
   // One write per shard, all shards at once.
   const auto deadline = Deadline(*context);
   std::map<uint32_t, std::vector<int>> groups = GroupByShard(*request, cluster_->shard_count());
-  std::map<uint32_t, std::future<ShardWriteResult>> pending;
+  std::map<uint32_t, PendingShardWrite> pending;
   for (const auto& [shard, documents] : groups) {
     auto write = std::make_shared<ShardWrite>();
     write->upsert.emplace();
     for (int i : documents) *write->upsert->add_documents() = upsert.documents(i);
-    pending[shard] = std::async(std::launch::async, [this, shard = shard, write, request, deadline,
-                                                     queue] {
-      return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline, queue);
-    });
+    pending.emplace(shard, StartShardWrite(cluster_->Shard(shard), std::move(write),
+                                           request->write_quorum(), deadline, queue));
   }
   std::map<uint32_t, ShardWriteResult> results;
-  for (auto& [shard, future] : pending) results[shard] = future.get();
+  for (auto& [shard, write] : pending) results[shard] = write.Wait();
 
   response->mutable_documents()->Reserve(request->documents_size());
   for (int i = 0; i < request->documents_size(); ++i) response->add_documents();
@@ -212,19 +209,17 @@ grpc::Status RouterService::Delete(grpc::ServerContext* context,
   for (const std::string& id : request->doc_ids()) {
     groups[PlaceDocument(request->tenant(), id, cluster_->shard_count())].push_back(id);
   }
-  std::map<uint32_t, std::future<ShardWriteResult>> pending;
+  std::map<uint32_t, PendingShardWrite> pending;
   for (const auto& [shard, ids] : groups) {
     auto write = std::make_shared<ShardWrite>();
     write->remove.emplace();
     write->remove->set_tenant(request->tenant());
     for (const std::string& id : ids) write->remove->add_doc_ids(id);
-    pending[shard] = std::async(std::launch::async, [this, shard = shard, write, request, deadline,
-                                                     queue] {
-      return WriteToShard(cluster_->Shard(shard), write, request->write_quorum(), deadline, queue);
-    });
+    pending.emplace(shard, StartShardWrite(cluster_->Shard(shard), std::move(write),
+                                           request->write_quorum(), deadline, queue));
   }
   std::map<uint32_t, ShardWriteResult> results;
-  for (auto& [shard, future] : pending) results[shard] = future.get();
+  for (auto& [shard, write] : pending) results[shard] = write.Wait();
 
   for (const auto& [shard, ids] : groups) {
     const ShardWriteResult& result = results[shard];
