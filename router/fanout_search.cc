@@ -1,5 +1,7 @@
 #include "router/fanout_search.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -62,7 +64,7 @@ struct FanOut::ShardCall {
 struct FanOut::Timer final : CompletionTag {
   void OnComplete(bool) override {
     armed = false;
-    owner->TimerFired();
+    owner->Step();
   }
 
   FanOut* owner = nullptr;
@@ -226,8 +228,6 @@ void FanOut::Complete(Attempt* attempt) {
   }
   Step();
 }
-
-void FanOut::TimerFired() { Step(); }
 
 std::vector<ShardAnswer> FanOut::Answers() {
   std::vector<ShardAnswer> answers(shards_.size());

@@ -9,8 +9,6 @@
 #ifndef QUARRY_ROUTER_FANOUT_SEARCH_H_
 #define QUARRY_ROUTER_FANOUT_SEARCH_H_
 
-#include <grpcpp/alarm.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -81,7 +79,6 @@ class FanOut {
                std::chrono::steady_clock::time_point& wake);
   void StartAttempt(size_t shard, std::shared_ptr<Replica> replica);
   void Complete(Attempt* attempt);
-  void TimerFired();
   std::vector<ShardAnswer> Answers();
   static std::shared_ptr<Replica> PickReplica(const ShardCall& call);
 

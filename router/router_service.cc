@@ -16,8 +16,6 @@
 namespace quarry::router {
 namespace {
 
-const grpc::Status kDraining(grpc::StatusCode::UNAVAILABLE,
-                             "the router is shutting down; retry on another router");
 const grpc::Status kNoShardsYet(grpc::StatusCode::UNAVAILABLE,
                                 "the router has not reached any shard yet; retry shortly");
 const grpc::Status kStarting(grpc::StatusCode::UNAVAILABLE,
@@ -67,6 +65,12 @@ grpc::Status WriteFailure(const std::map<uint32_t, ShardWriteResult>& results) {
 
 }  // namespace
 
+const grpc::Status& RouterService::Draining() {
+  static const grpc::Status* const draining = new grpc::Status(
+      grpc::StatusCode::UNAVAILABLE, "the router is shutting down; retry on another router");
+  return *draining;
+}
+
 RouterService::RouterService(Cluster* cluster, EmbedderFactory embedder_factory,
                              const RouterOptions& options)
     : cluster_(cluster), embedder_factory_(std::move(embedder_factory)), options_(options) {}
@@ -111,7 +115,7 @@ std::chrono::system_clock::time_point RouterService::Deadline(
 grpc::Status RouterService::Ingest(grpc::ServerContext* context, const v1::IngestRequest* request,
                                    v1::IngestResponse* response) {
   runtime::CallGate::Pass pass(gate_);
-  if (!pass.admitted()) return kDraining;
+  if (!pass.admitted()) return Draining();
   std::vector<std::string> tenants;
   for (const v1::DocumentChunks& entry : request->documents()) {
     if (tenants.empty() || tenants.back() != entry.document().tenant()) {
@@ -190,7 +194,7 @@ grpc::Status RouterService::Delete(grpc::ServerContext* context,
                                    const v1::RouterDeleteRequest* request,
                                    v1::RouterDeleteResponse* response) {
   runtime::CallGate::Pass pass(gate_);
-  if (!pass.admitted()) return kDraining;
+  if (!pass.admitted()) return Draining();
   if (grpc::Status allowed = CheckAccess(*context, {request->tenant()}); !allowed.ok()) {
     return allowed;
   }
@@ -323,7 +327,7 @@ grpc::Status RouterService::ConcludeSearch(std::vector<ShardAnswer> answers,
 grpc::Status RouterService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                       v1::GetStatusResponse* response) {
   runtime::CallGate::Pass pass(gate_);
-  if (!pass.admitted()) return kDraining;
+  if (!pass.admitted()) return Draining();
   // Status covers every tenant's documents, so it takes an admin key.
   if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok()) {
     return allowed;
@@ -367,7 +371,7 @@ grpc::Status RouterService::GetDocumentVersions(grpc::ServerContext* context,
                                                 const v1::DocumentVersionsRequest* request,
                                                 v1::DocumentVersionsResponse* response) {
   runtime::CallGate::Pass pass(gate_);
-  if (!pass.admitted()) return kDraining;
+  if (!pass.admitted()) return Draining();
   if (grpc::Status allowed = CheckAccess(*context, {request->tenant()}); !allowed.ok()) {
     return allowed;
   }
@@ -418,7 +422,7 @@ grpc::Status RouterService::Backup(grpc::ServerContext* context,
                                    const v1::ClusterBackupRequest* request,
                                    v1::ClusterBackupResponse* response) {
   runtime::CallGate::Pass pass(gate_);
-  if (!pass.admitted()) return kDraining;
+  if (!pass.admitted()) return Draining();
   // A backup copies every tenant's documents, so it takes an admin key.
   if (grpc::Status allowed = CheckAccess(*context, {}, /*admin=*/true); !allowed.ok()) {
     return allowed;

@@ -49,6 +49,8 @@ class RouterService final : public v1::Router::WithAsyncMethod_Search<v1::Router
   RouterService(Cluster* cluster, EmbedderFactory embedder_factory, const RouterOptions& options);
 
   runtime::CallGate& gate() { return gate_; }
+  // The answer to a call that arrives once the gate has closed.
+  static const grpc::Status& Draining();
   // Counts the SearchCalls that exist, waiting for a request or serving one; never closed.
   runtime::CallGate& search_calls() { return search_calls_; }
   const RouterOptions& options() const { return options_; }

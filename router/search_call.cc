@@ -4,12 +4,6 @@
 #include <utility>
 
 namespace quarry::router {
-namespace {
-
-const grpc::Status kDraining(grpc::StatusCode::UNAVAILABLE,
-                             "the router is shutting down; retry on another router");
-
-}  // namespace
 
 void SearchCall::Await(RouterService* service, grpc::ServerCompletionQueue* queue) {
   new SearchCall(service, queue);
@@ -57,7 +51,8 @@ void SearchCall::DeleteWhenDone() {
 void SearchCall::Begin() {
   pass_.emplace(service_->gate());
   if (!pass_->admitted()) {
-    Answer(kDraining);  // and no other request is waited for: the router is stopping
+    Answer(
+        RouterService::Draining());  // and no other request is waited for: the router is stopping
     return;
   }
   Await(service_, queue_);

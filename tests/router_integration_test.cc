@@ -258,14 +258,32 @@ TEST(Router, ASlowReplicaIsHedgedAround) {
   EXPECT_LT(p99, kDelay.count() / 2.0) << "p50 " << latencies[100];
 }
 
-TEST(Router, AnExhaustedDeadlineIsDeadlineExceededPromptlyWithNoCallLeft) {
-  TestCluster cluster(2, 1, kDim);
+// Starts `cluster` (two shards), writes 20 documents, then stops both shard processes, so that
+// every call to them hangs until they are resumed.
+void StartWithStoppedShards(TestCluster& cluster) {
   ASSERT_TRUE(cluster.Start().ok());
   ASSERT_TRUE(Ingest(cluster.router(), Documents(0, 20, 1)).ok());
-
   cluster.replica(0, 0).Pause();
   cluster.replica(1, 0).Pause();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // until every thread stopped
+}
+
+// The shard calls the router has running, as its GetStatus reports them.
+uint64_t OutstandingShardCalls(QuarryProcess& router) {
+  grpc::ClientContext context;
+  v1::GetStatusResponse status;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_TRUE(router.router().GetStatus(&context, {}, &status).ok());
+  uint64_t calls = 0;
+  for (const v1::ShardStatus& shard : status.shards()) {
+    for (const v1::ReplicaStatus& replica : shard.replicas()) calls += replica.outstanding();
+  }
+  return calls;
+}
+
+TEST(Router, AnExhaustedDeadlineIsDeadlineExceededPromptlyWithNoCallLeft) {
+  TestCluster cluster(2, 1, kDim);
+  ASSERT_NO_FATAL_FAILURE(StartWithStoppedShards(cluster));
   v1::RouterSearchResponse response;
   auto start = Clock::now();
   grpc::Status status =
@@ -274,13 +292,7 @@ TEST(Router, AnExhaustedDeadlineIsDeadlineExceededPromptlyWithNoCallLeft) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
   EXPECT_LT(elapsed, std::chrono::milliseconds(600));
 
-  grpc::ClientContext context;
-  v1::GetStatusResponse router_status;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  ASSERT_TRUE(cluster.router().router().GetStatus(&context, {}, &router_status).ok());
-  for (const v1::ShardStatus& shard : router_status.shards()) {
-    for (const v1::ReplicaStatus& replica : shard.replicas()) EXPECT_EQ(replica.outstanding(), 0u);
-  }
+  EXPECT_EQ(OutstandingShardCalls(cluster.router()), 0u);
   cluster.replica(0, 0).Resume();
   cluster.replica(1, 0).Resume();
 
@@ -291,12 +303,7 @@ TEST(Router, AnExhaustedDeadlineIsDeadlineExceededPromptlyWithNoCallLeft) {
 
 TEST(Router, ACallerThatGoesAwayLeavesNoShardCallRunning) {
   TestCluster cluster(2, 1, kDim);
-  ASSERT_TRUE(cluster.Start().ok());
-  ASSERT_TRUE(Ingest(cluster.router(), Documents(0, 20, 1)).ok());
-
-  cluster.replica(0, 0).Pause();
-  cluster.replica(1, 0).Pause();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // until every thread stopped
+  ASSERT_NO_FATAL_FAILURE(StartWithStoppedShards(cluster));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   v1::RouterSearchResponse response;
@@ -310,22 +317,11 @@ TEST(Router, ACallerThatGoesAwayLeavesNoShardCallRunning) {
 
   // The router cancels its calls to the (still stopped) shards rather than waiting out the
   // caller's minute.
-  auto outstanding = [&] {
-    grpc::ClientContext status_context;
-    v1::GetStatusResponse router_status;
-    status_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    EXPECT_TRUE(cluster.router().router().GetStatus(&status_context, {}, &router_status).ok());
-    uint64_t calls = 0;
-    for (const v1::ShardStatus& shard : router_status.shards()) {
-      for (const v1::ReplicaStatus& replica : shard.replicas()) calls += replica.outstanding();
-    }
-    return calls;
-  };
   const auto give_up = Clock::now() + std::chrono::seconds(5);
-  while (outstanding() > 0 && Clock::now() < give_up) {
+  while (OutstandingShardCalls(cluster.router()) > 0 && Clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(outstanding(), 0u);
+  EXPECT_EQ(OutstandingShardCalls(cluster.router()), 0u);
   cluster.replica(0, 0).Resume();
   cluster.replica(1, 0).Resume();
 }
